@@ -1,0 +1,100 @@
+"""`python -m bot` runs the bot; `keygen`, `rotate-keys` and `sandbox` are its sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from dotenv import load_dotenv
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logging_setup import setup_logging
+
+SANDBOX_DATABASE = "./data/sandbox.sqlite3"
+SANDBOX_KEY_FILE = Path("./data/sandbox.key")
+
+
+def _settings_or_exit(env: dict[str, str] | None = None) -> Settings:
+    try:
+        return load_settings(env)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _run(settings: Settings, *, sandbox: bool = False) -> None:
+    from telegram import Update
+
+    from bot.app import build_application
+
+    setup_logging(settings.log_level, settings.secrets)
+    app = build_application(settings, sandbox=sandbox)
+    if settings.webhook_url:
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path="telegram",
+            webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
+            secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+def _sandbox_env() -> dict[str, str]:
+    """Sandbox needs only a bot token: a throwaway key and database are made if none are set."""
+    env = dict(os.environ)
+    env.setdefault("DATABASE_PATH", SANDBOX_DATABASE)
+    if not env.get("BOT_ENCRYPTION_KEY"):
+        SANDBOX_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        if not SANDBOX_KEY_FILE.exists():
+            SANDBOX_KEY_FILE.write_text(Fernet.generate_key().decode())
+            SANDBOX_KEY_FILE.chmod(0o600)
+        env["BOT_ENCRYPTION_KEY"] = SANDBOX_KEY_FILE.read_text().strip()
+    return env
+
+
+async def _rotate(settings: Settings) -> int:
+    from storage.credentials import CredentialStore
+    from storage.crypto import SecretBox
+    from storage.database import Database
+
+    db = await Database.open(settings.database_path)
+    try:
+        return await CredentialStore(db, SecretBox(settings.encryption_keys)).rotate_all()
+    finally:
+        await db.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="OTP Rental Bot")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="run",
+        choices=["run", "keygen", "rotate-keys", "sandbox"],
+        help="run (default) | keygen: print a new encryption key | rotate-keys: re-encrypt with the first key"
+        " | sandbox: run against the built-in provider simulators",
+    )
+    args = parser.parse_args(argv)
+    if args.command == "keygen":
+        print(Fernet.generate_key().decode())
+        return
+    load_dotenv(Path.cwd() / ".env", override=False)
+    if args.command == "sandbox":
+        _run(_settings_or_exit(_sandbox_env()), sandbox=True)
+    elif args.command == "rotate-keys":
+        settings = _settings_or_exit()
+        count = asyncio.run(_rotate(settings))
+        print(f"re-encrypted {count} stored credential(s) with the first key")
+    else:
+        _run(_settings_or_exit())
+
+
+if __name__ == "__main__":
+    main()

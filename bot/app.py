@@ -1,0 +1,121 @@
+"""Application wiring: services in post_init, closed in post_shutdown, handlers, the poller job."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.config import Settings
+from bot.delivery import Delivery
+from bot.poller import Poller, poll_job
+from bot.services import SERVICES_KEY, Services
+from handlers.registry import COMMANDS, register
+from providers.http import create_http_client
+from providers.registry import ProviderEndpoints
+from storage.credentials import CredentialStore
+from storage.crypto import SecretBox
+from storage.database import Database
+from storage.messages import MessageStore
+from storage.orders import OrderStore
+from storage.purchases import PurchaseStore
+
+logger = logging.getLogger(__name__)
+
+POLLER_JOB = "poller"
+SANDBOX_KEY = "sandbox_simulators"
+
+
+def build_application(settings: Settings, *, sandbox: bool = False) -> Application:  # type: ignore[type-arg]
+    """The whole bot as one PTB Application; `sandbox` adds the in-process provider simulators."""
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        effective = settings
+        if sandbox:
+            effective = await _start_sandbox(app, settings)
+        await _open_services(app, effective)
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        services: Services | None = app.bot_data.get(SERVICES_KEY)
+        if services is not None:
+            await services.http.aclose()
+            await services.db.close()
+        for simulator in app.bot_data.get(SANDBOX_KEY, []):
+            await simulator.stop()
+
+    app = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .concurrent_updates(True)  # one slow provider call must not hold up other chats
+        .rate_limiter(AIORateLimiter(max_retries=3))  # Telegram's flood limits
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    register(app)
+    return app
+
+
+async def _open_services(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    db = await Database.open(settings.database_path)
+    services = Services(
+        settings=settings,
+        db=db,
+        http=create_http_client(),
+        credentials=CredentialStore(db, SecretBox(settings.encryption_keys)),
+        orders=OrderStore(db),
+        purchases=PurchaseStore(db),
+        messages=MessageStore(db),
+        endpoints=ProviderEndpoints(
+            nonvoip=settings.nonvoip_base_url, kiwi=settings.kiwi_base_url, gotsms=settings.gotsms_base_url
+        ),
+    )
+    delivery = Delivery(services, app.bot)
+    app.bot_data[SERVICES_KEY] = services
+    app.bot_data["delivery"] = delivery
+    app.bot_data["poller"] = Poller(services, delivery)
+    await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(
+        poll_job,
+        interval=settings.poll_interval_seconds,
+        first=0.05,
+        name=POLLER_JOB,
+        # A tick that overruns is not stacked: the next one starts when it is done.
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+    logger.info("bot ready; polling providers every %ss", settings.poll_interval_seconds)
+
+
+async def _start_sandbox(app: Application, settings: Settings) -> Settings:  # type: ignore[type-arg]
+    from providers.sandbox.kiwi_sim import KiwiSimulator
+
+    kiwi = KiwiSimulator(sandbox=True, auto_sms_after=5.0)
+    await kiwi.start()
+    app.bot_data[SANDBOX_KEY] = [kiwi]
+    logger.info("sandbox: kiwiSMS simulator on %s (any key starting with 'demo' works)", kiwi.base_url)
+    return replace(settings, kiwi_base_url=kiwi.base_url)
+
+
+@asynccontextmanager
+async def running(app: Application, *, poll_timeout: float = 1.0) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the application inside the caller's event loop (tests, benchmark), as run_polling would."""
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=int(max(1, poll_timeout)), allowed_updates=Update.ALL_TYPES)
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)

@@ -1,0 +1,161 @@
+"""Configuration from the environment (and `.env`), validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+DEFAULT_TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_NONVOIP_BASE_URL = "https://nonvoipusnumber.com/manager"
+DEFAULT_KIWI_BASE_URL = "https://kiwisms.com"
+DEFAULT_GOTSMS_BASE_URL = "https://app.gotsms.org"
+
+# BotFather tokens look like "123456789:AAH...": digits, a colon, 30+ url-safe characters.
+_TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class ConfigError(Exception):
+    """A variable is missing or invalid; `str()` is the one line shown at start-up."""
+
+    def __init__(self, variable: str, reason: str) -> None:
+        self.variable = variable
+        super().__init__(f"{variable}: {reason}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram_bot_token: str = field(repr=False)
+    encryption_keys: tuple[str, ...] = field(repr=False)
+    database_path: Path = Path("./data/bot.sqlite3")
+    telegram_api_base_url: str = DEFAULT_TELEGRAM_API_BASE_URL
+    nonvoip_base_url: str = DEFAULT_NONVOIP_BASE_URL
+    kiwi_base_url: str = DEFAULT_KIWI_BASE_URL
+    gotsms_base_url: str = DEFAULT_GOTSMS_BASE_URL
+    poll_interval_seconds: float = 3.0
+    allowed_user_ids: frozenset[int] = frozenset()
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+    log_level: str = "INFO"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Strings that must never reach a log line."""
+        values = [self.telegram_bot_token, *self.encryption_keys]
+        if self.webhook_secret:
+            values.append(self.webhook_secret)
+        return tuple(values)
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = _get(env, name) or default
+    if not re.match(r"^https?://[^\s]+$", value):
+        raise ConfigError(name, "must be an http(s) URL")
+    return value
+
+
+def _token(env: Mapping[str, str]) -> str:
+    token = _get(env, "TELEGRAM_BOT_TOKEN")
+    if token is None:
+        raise ConfigError("TELEGRAM_BOT_TOKEN", "is missing; get one from @BotFather")
+    if not _TOKEN_RE.match(token):
+        raise ConfigError("TELEGRAM_BOT_TOKEN", "is not a valid bot token (expected 123456:ABC...)")
+    return token
+
+
+def parse_encryption_keys(raw: str | None) -> tuple[str, ...]:
+    """Comma-separated Fernet keys; the first encrypts, all decrypt."""
+    if raw is None:
+        raise ConfigError(
+            "BOT_ENCRYPTION_KEY", "is missing; create one with `python -m bot keygen`"
+        )
+    keys = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if not keys:
+        raise ConfigError("BOT_ENCRYPTION_KEY", "is empty")
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise ConfigError(
+                "BOT_ENCRYPTION_KEY",
+                f"key #{position} is not a valid Fernet key (32 url-safe base64-encoded bytes)",
+            ) from None
+    return keys
+
+
+def _poll_interval(env: Mapping[str, str]) -> float:
+    raw = _get(env, "POLL_INTERVAL_SECONDS")
+    if raw is None:
+        return 3.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError("POLL_INTERVAL_SECONDS", "must be a number of seconds") from None
+    if not 0.05 <= value <= 3600:
+        raise ConfigError("POLL_INTERVAL_SECONDS", "must be between 0.05 and 3600")
+    return value
+
+
+def _allowed_users(env: Mapping[str, str]) -> frozenset[int]:
+    raw = _get(env, "ALLOWED_USER_IDS")
+    if raw is None:
+        return frozenset()
+    try:
+        return frozenset(int(part) for part in raw.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ConfigError("ALLOWED_USER_IDS", "must be comma-separated numeric user ids") from None
+
+
+def _port(env: Mapping[str, str]) -> int:
+    raw = _get(env, "WEBHOOK_PORT")
+    if raw is None:
+        return 8443
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError("WEBHOOK_PORT", "must be a TCP port number")
+    return int(raw)
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = (_get(env, "LOG_LEVEL") or "INFO").upper()
+    if level not in _LOG_LEVELS:
+        raise ConfigError("LOG_LEVEL", f"must be one of {', '.join(_LOG_LEVELS)}")
+    return level
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every variable of PRODUCT.md §1; raise ConfigError on the first bad one."""
+    env = os.environ if env is None else env
+    webhook_url = _get(env, "WEBHOOK_URL")
+    if webhook_url is not None:
+        webhook_url = _url(env, "WEBHOOK_URL", webhook_url)
+    return Settings(
+        telegram_bot_token=_token(env),
+        encryption_keys=parse_encryption_keys(_get(env, "BOT_ENCRYPTION_KEY")),
+        database_path=Path(_get(env, "DATABASE_PATH") or "./data/bot.sqlite3"),
+        telegram_api_base_url=_url(env, "TELEGRAM_API_BASE_URL", DEFAULT_TELEGRAM_API_BASE_URL),
+        nonvoip_base_url=_url(env, "NONVOIP_BASE_URL", DEFAULT_NONVOIP_BASE_URL),
+        kiwi_base_url=_url(env, "KIWI_BASE_URL", DEFAULT_KIWI_BASE_URL),
+        gotsms_base_url=_url(env, "GOTSMS_BASE_URL", DEFAULT_GOTSMS_BASE_URL),
+        poll_interval_seconds=_poll_interval(env),
+        allowed_user_ids=_allowed_users(env),
+        webhook_url=webhook_url,
+        webhook_listen=_get(env, "WEBHOOK_LISTEN") or "0.0.0.0",
+        webhook_port=_port(env),
+        webhook_secret=_get(env, "WEBHOOK_SECRET"),
+        log_level=_log_level(env),
+    )

@@ -1,0 +1,274 @@
+"""/buy: provider → section → services (paged, filterable by typed text) → confirmation → one order."""
+
+from __future__ import annotations
+
+import logging
+import time
+from html import escape
+
+from telegram import Message, Update
+from telegram.ext import ContextTypes
+
+from bot.services import Services, get_services
+from handlers import callbacks as cb
+from handlers import keyboards, texts
+from handlers.common import answer, chat_id_of, clear_awaiting, get_awaiting, set_awaiting, show
+from providers.base import ProviderClient
+from providers.errors import ProviderError, ProviderUnavailable
+from providers.models import Offer, ProviderId, Section
+from storage.records import PurchaseState
+
+logger = logging.getLogger(__name__)
+
+KIND_FILTER = "buy_filter"
+_CATALOGUE_TTL = 60.0  # seconds a fetched service list is reused while paging
+_CATALOGUE_KEY = "catalogue"
+
+
+async def buy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Step 1: the connected providers."""
+    clear_awaiting(context)
+    await answer(update)
+    services = get_services(context)
+    connected = [p for p in await services.credentials.providers_of(chat_id_of(update)) if p in keyboards.SUPPORTED]
+    if not connected:
+        await show(update, texts.NO_PROVIDERS, keyboards.connect_providers())
+        return
+    await show(update, texts.CHOOSE_PROVIDER_BUY, keyboards.buy_providers(connected))
+
+
+async def _client_or_explain(update: Update, services: Services, provider: ProviderId) -> ProviderClient | None:
+    client = await services.client_for(chat_id_of(update), provider)
+    if client is None:
+        await answer(update)
+        await show(update, f"{texts.provider_name(provider)} is not connected.", keyboards.connect_providers())
+    return client
+
+
+async def provider_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Step 2: the provider's catalogue sections."""
+    parts = cb.parse(update.callback_query.data if update.callback_query else None)
+    provider = _provider(parts, 2)
+    if provider is None:
+        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        return
+    clear_awaiting(context)
+    services = get_services(context)
+    client = await _client_or_explain(update, services, provider)
+    if client is None:
+        return
+    await answer(update)
+    try:
+        sections = await client.list_sections()
+    except ProviderError as exc:
+        await show(update, texts.provider_error(provider, exc.user_message), keyboards.main_menu())
+        return
+    await show(update, texts.choose_section(provider), keyboards.sections(provider, sections))
+
+
+async def page_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Step 3: one page of services, filtered by what the user typed, if anything."""
+    parts = cb.parse(update.callback_query.data if update.callback_query else None)
+    provider = _provider(parts, 2)
+    if provider is None or len(parts) != 5 or not parts[4].isdigit():
+        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        return
+    section, page = parts[3], int(parts[4])
+    awaiting = get_awaiting(context) or {}
+    query = (
+        awaiting.get("query")
+        if awaiting.get("kind") == KIND_FILTER and awaiting.get("provider") == provider.value and awaiting.get("section") == section
+        else None
+    )
+    await answer(update)
+    message = await _render_services(update, context, provider, section, page, query)
+    if message is not None:
+        set_awaiting(context, kind=KIND_FILTER, provider=provider.value, section=section,
+                     message_id=message.message_id, query=query)
+
+
+async def filter_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict[str, object]) -> None:
+    """Typed text while a services list is open: show the matching services (a new list message)."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    provider = ProviderId(str(state["provider"]))
+    section = str(state["section"])
+    query = message.text.strip()
+    shown = await _render_services(update, context, provider, section, 0, query)
+    if shown is not None:
+        set_awaiting(context, kind=KIND_FILTER, provider=provider.value, section=section,
+                     message_id=shown.message_id, query=query)
+
+
+async def _offers(context: ContextTypes.DEFAULT_TYPE, client: ProviderClient, section: str, fresh: bool = False) -> list[Offer]:
+    """The section's services, reused for a minute so paging does not refetch."""
+    assert context.chat_data is not None
+    cache: dict[tuple[str, str], tuple[float, list[Offer]]] = context.chat_data.setdefault(_CATALOGUE_KEY, {})
+    key = (client.provider.value, section)
+    hit = cache.get(key)
+    if hit and not fresh and time.monotonic() - hit[0] < _CATALOGUE_TTL:
+        return hit[1]
+    offers = await client.list_offers(section)
+    cache[key] = (time.monotonic(), offers)
+    return offers
+
+
+async def _section_title(client: ProviderClient, section: str) -> str:
+    try:
+        sections: list[Section] = await client.list_sections()
+    except ProviderError:
+        return section
+    return next((s.title for s in sections if s.id == section), section)
+
+
+async def _render_services(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    provider: ProviderId,
+    section: str,
+    page: int,
+    query: str | None,
+) -> Message | None:
+    services = get_services(context)
+    client = await _client_or_explain(update, services, provider)
+    if client is None:
+        return None
+    try:
+        offers = await _offers(context, client, section)
+    except ProviderError as exc:
+        await show(update, texts.provider_error(provider, exc.user_message), keyboards.main_menu())
+        return None
+    if query:
+        needle = query.casefold()
+        offers = [o for o in offers if needle in o.name.casefold() or needle == o.service.casefold()]
+        if not offers:
+            return await show(update, texts.NO_MATCH.format(query=escape(query)))
+    pages = keyboards.page_count(len(offers))
+    page = min(max(page, 0), pages - 1)
+    title = await _section_title(client, section)
+    return await show(
+        update,
+        texts.services_page(provider, title, page, pages, query),
+        keyboards.services(provider, section, offers, page),
+    )
+
+
+async def offer_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Step 4: the confirmation card, priced from a fresh catalogue (never from callback data)."""
+    parts = cb.parse(update.callback_query.data if update.callback_query else None)
+    provider = _provider(parts, 2)
+    if provider is None or len(parts) != 5:
+        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        return
+    section, service = parts[3], parts[4]
+    services = get_services(context)
+    client = await _client_or_explain(update, services, provider)
+    if client is None:
+        return
+    await answer(update)
+    try:
+        offers = await _offers(context, client, section, fresh=True)
+    except ProviderError as exc:
+        await show(update, texts.provider_error(provider, exc.user_message), keyboards.main_menu())
+        return
+    offer = next((o for o in offers if o.service == service), None)
+    if offer is None or offer.stock == 0:
+        await show(update, "This service is no longer available. Choose another:", keyboards.services(provider, section, offers, 0))
+        return
+    purchase = await services.purchases.create(chat_id_of(update), provider, offer)
+    title = await _section_title(client, section)
+    await show(update, texts.confirmation(purchase, title), keyboards.confirm_purchase(purchase))
+
+
+async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Step 5: exactly one order per confirmation card, whatever taps and retries happen."""
+    parts = cb.parse(update.callback_query.data if update.callback_query else None)
+    services = get_services(context)
+    chat_id = chat_id_of(update)
+    purchase = await services.purchases.get(parts[2], chat_id) if len(parts) == 3 else None
+    if purchase is None:
+        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        return
+    # The compare-and-set is the lock: of two taps, only one moves PENDING -> PLACING.
+    if not await services.purchases.transition(purchase.id, chat_id, PurchaseState.PENDING, PurchaseState.PLACING):
+        await answer(update, _why_not(await services.purchases.get(purchase.id, chat_id)))
+        return
+    clear_awaiting(context)
+    await answer(update, texts.PLACING)
+    await show(update, texts.PLACING)
+    client = await services.client_for(chat_id, purchase.provider)
+    if client is None:
+        await services.purchases.transition(purchase.id, chat_id, PurchaseState.PLACING, PurchaseState.FAILED, "not connected")
+        await show(update, f"{texts.provider_name(purchase.provider)} is not connected.", keyboards.connect_providers())
+        return
+    offer = Offer(
+        section=purchase.section,
+        service=purchase.service,
+        name=purchase.service_name,
+        price=purchase.price,
+        stock=purchase.stock,
+        duration_minutes=purchase.duration_minutes,
+    )
+    try:
+        # max_price: never pay more than the card showed.
+        remote = await client.place_order(offer, idempotency_key=purchase.idempotency_key, max_price=purchase.price)
+    except ProviderUnavailable as exc:
+        if exc.may_have_charged:
+            await services.purchases.transition(purchase.id, chat_id, PurchaseState.PLACING, PurchaseState.UNKNOWN, exc.user_message)
+            await show(update, texts.AMBIGUOUS_PURCHASE, keyboards.main_menu())
+            return
+        await _failed(update, services, purchase.id, chat_id, purchase.provider, exc)
+        return
+    except ProviderError as exc:
+        await _failed(update, services, purchase.id, chat_id, purchase.provider, exc)
+        return
+    except Exception:
+        # Unknown outcome: never let the user think nothing happened and buy again.
+        logger.exception("purchase %s crashed", purchase.id)
+        await services.purchases.transition(purchase.id, chat_id, PurchaseState.PLACING, PurchaseState.UNKNOWN, "crash")
+        await show(update, texts.AMBIGUOUS_PURCHASE, keyboards.main_menu())
+        return
+    order = await services.purchases.complete(purchase, remote)
+    logger.info("purchase %s placed as order %s", purchase.id, order.id)
+    card = await show(update, texts.order_card(order, []), keyboards.order_card(order))
+    if card is not None:
+        await services.orders.set_card(order.id, card.message_id)
+
+
+async def _failed(update: Update, services: Services, purchase_id: str, chat_id: int, provider: ProviderId, exc: ProviderError) -> None:
+    await services.purchases.transition(purchase_id, chat_id, PurchaseState.PLACING, PurchaseState.FAILED, exc.user_message)
+    await show(update, texts.purchase_failed(provider, exc.user_message), keyboards.main_menu())
+
+
+def _why_not(purchase: object) -> str:
+    state = getattr(purchase, "state", None)
+    if state == PurchaseState.PLACING:
+        return texts.ALREADY_PLACING
+    if state == PurchaseState.PLACED:
+        return texts.ALREADY_PLACED
+    if state == PurchaseState.UNKNOWN:
+        return "This order's outcome is being checked; see /orders."
+    return texts.PURCHASE_CLOSED
+
+
+async def drop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Cancel on the confirmation card."""
+    parts = cb.parse(update.callback_query.data if update.callback_query else None)
+    services = get_services(context)
+    chat_id = chat_id_of(update)
+    if len(parts) != 3 or not await services.purchases.transition(parts[2], chat_id, PurchaseState.PENDING, PurchaseState.DROPPED):
+        purchase = await services.purchases.get(parts[2], chat_id) if len(parts) == 3 else None
+        await answer(update, _why_not(purchase) if purchase else texts.OUTDATED_BUTTON, alert=purchase is None)
+        return
+    await answer(update)
+    await show(update, texts.PURCHASE_DROPPED, keyboards.main_menu())
+
+
+def _provider(parts: list[str], index: int) -> ProviderId | None:
+    try:
+        provider = ProviderId(parts[index])
+    except (IndexError, ValueError):
+        return None
+    return provider if provider in keyboards.SUPPORTED else None
+
+

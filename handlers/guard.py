@@ -1,0 +1,43 @@
+"""Runs before every handler: private chats only, and only allowed users."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.services import get_services
+from handlers import texts
+from handlers.common import answer
+
+logger = logging.getLogger(__name__)
+_REFUSED_KEY = "refused_users"
+
+
+async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop updates from groups and from users outside ALLOWED_USER_IDS."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        message = update.effective_message
+        if update.callback_query is not None:
+            await answer(update, texts.PRIVATE_ONLY, alert=True)
+        elif message is not None and message.text and message.text.startswith("/"):
+            await message.reply_text(texts.PRIVATE_ONLY)
+        raise ApplicationHandlerStop
+    allowed = get_services(context).settings.allowed_user_ids
+    user = update.effective_user
+    if allowed and (user is None or user.id not in allowed):
+        refused: set[int] = context.bot_data.setdefault(_REFUSED_KEY, set())
+        user_id = user.id if user else 0
+        if user_id not in refused:
+            refused.add(user_id)
+            if update.callback_query is not None:
+                await answer(update, texts.NOT_ALLOWED, alert=True)
+            elif update.effective_message is not None:
+                await update.effective_message.reply_text(texts.NOT_ALLOWED)
+        elif update.callback_query is not None:
+            await answer(update)
+        logger.info("refused user %s", user_id)
+        raise ApplicationHandlerStop

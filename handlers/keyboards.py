@@ -1,0 +1,133 @@
+"""Inline keyboards as pure functions: no network, no database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
+
+from handlers import callbacks as cb
+from handlers import texts
+from providers.capabilities import order_actions
+from providers.models import Action, Offer, ProviderId, Section
+from storage.records import OrderRecord, PurchaseRecord
+
+PAGE_SIZE = 8
+CONNECT_ORDER = (ProviderId.NONVOIP, ProviderId.KIWI, ProviderId.GOTSMS)
+# Only providers with a working client can be connected or bought from.
+SUPPORTED = frozenset({ProviderId.KIWI})
+
+_ACTION_LABELS: dict[Action, str] = {
+    Action.CANCEL: "Cancel",
+    Action.DONE: "Done",
+    Action.RENEW: "Renew",
+    Action.REFRESH: "Refresh",
+}
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def main_menu() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [_button("Buy a number", cb.menu("buy")), _button("My orders", cb.menu("orders"))],
+            [_button("Balance", cb.menu("balance")), _button("Providers", cb.menu("providers"))],
+            [_button("History", cb.menu("history")), _button("Help", cb.menu("help"))],
+        ]
+    )
+
+
+def connect_first() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button("Connect a provider", cb.menu("connect"))]])
+
+
+def connect_providers() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[_button(texts.provider_name(p), cb.connect(p))] for p in CONNECT_ORDER]
+    )
+
+
+def providers_list(connected: Sequence[ProviderId]) -> InlineKeyboardMarkup:
+    rows = [[_button(f"Disconnect {texts.provider_name(p)}", cb.disconnect_ask(p))] for p in connected]
+    rows.append([_button("Connect another", cb.menu("connect"))])
+    return InlineKeyboardMarkup(rows)
+
+
+def disconnect_confirm(provider: ProviderId) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[_button("Yes, disconnect", cb.disconnect_yes(provider)), _button("Keep", cb.disconnect_no())]]
+    )
+
+
+def buy_providers(connected: Sequence[ProviderId]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[_button(texts.provider_name(p), cb.buy_provider(p))] for p in connected]
+    )
+
+
+def sections(provider: ProviderId, items: Sequence[Section]) -> InlineKeyboardMarkup:
+    buttons = [_button(s.title, cb.buy_page(provider, s.id, 0)) for s in items]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+def page_count_for(total: int, size: int) -> int:
+    return max(1, (total + size - 1) // size)
+
+
+def page_count(total: int) -> int:
+    return page_count_for(total, PAGE_SIZE)
+
+
+def services(provider: ProviderId, section: str, offers: Sequence[Offer], page: int) -> InlineKeyboardMarkup:
+    """One page of offers (the caller clamps `page`), with ◀ ▶ when there is more than one."""
+    start = page * PAGE_SIZE
+    rows = [
+        [_button(texts.offer_label(o), cb.buy_offer(provider, section, o.service))]
+        for o in offers[start : start + PAGE_SIZE]
+    ]
+    pages = page_count(len(offers))
+    if pages > 1:
+        nav = []
+        if page > 0:
+            nav.append(_button("◀", cb.buy_page(provider, section, page - 1)))
+        nav.append(_button(f"{page + 1}/{pages}", cb.NOOP))
+        if page < pages - 1:
+            nav.append(_button("▶", cb.buy_page(provider, section, page + 1)))
+        rows.append(nav)
+    rows.append([_button("« Sections", cb.buy_provider(provider))])
+    return InlineKeyboardMarkup(rows)
+
+
+def confirm_purchase(purchase: PurchaseRecord) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[_button("Confirm", cb.buy_confirm(purchase.id)), _button("Cancel", cb.buy_drop(purchase.id))]]
+    )
+
+
+def order_card(order: OrderRecord) -> InlineKeyboardMarkup | None:
+    """Only the actions this provider allows for the order now."""
+    allowed = order_actions(order.provider, order.status)
+    buttons = [_button(_ACTION_LABELS[a], cb.order_action(a, order.id)) for a in Action if a in allowed]
+    return InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+def code_message(code: str | None) -> InlineKeyboardMarkup | None:
+    if not code:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton("📋 Copy code", copy_text=CopyTextButton(code))]]
+    )
+
+
+def history(page: int, pages: int) -> InlineKeyboardMarkup | None:
+    if pages <= 1:
+        return None
+    nav = []
+    if page > 0:
+        nav.append(_button("◀", cb.history_page(page - 1)))
+    nav.append(_button(f"{page + 1}/{pages}", cb.NOOP))
+    if page < pages - 1:
+        nav.append(_button("▶", cb.history_page(page + 1)))
+    return InlineKeyboardMarkup([nav])

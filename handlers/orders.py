@@ -1,0 +1,132 @@
+"""/orders and the order card's buttons: Cancel, Done, Renew, Refresh."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.delivery import Delivery
+from bot.services import Services, get_services
+from handlers import callbacks as cb
+from handlers import keyboards, texts
+from handlers.common import answer, chat_id_of, clear_awaiting, show
+from providers.capabilities import order_actions
+from providers.errors import ProviderError
+from providers.models import Action, OrderStatus, RemoteOrder
+from storage.records import OrderRecord
+
+logger = logging.getLogger(__name__)
+
+_DONE_ANSWERS: dict[Action, str] = {
+    Action.CANCEL: "Cancelled.",
+    Action.DONE: "Marked as done.",
+    Action.RENEW: "Renewed: a new session on the same number.",
+    Action.REFRESH: "Updated.",
+}
+
+
+async def orders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every active order as its own card."""
+    clear_awaiting(context)
+    await answer(update)
+    services = get_services(context)
+    orders = await services.orders.active_for_chat(chat_id_of(update))
+    if not orders:
+        await show(update, texts.NO_ACTIVE_ORDERS, keyboards.main_menu())
+        return
+    codes = await services.messages.codes_by_order(o.id for o in orders)
+    chat = update.effective_chat
+    assert chat is not None
+    for order in orders:
+        card = await chat.send_message(
+            texts.order_card(order, codes.get(order.id, [])),
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboards.order_card(order),
+        )
+        # The newest card is the one the poller keeps up to date.
+        await services.orders.set_card(order.id, card.message_id)
+
+
+async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """One action on one order of this chat."""
+    parts = cb.parse(update.callback_query.data if update.callback_query else None)
+    services = get_services(context)
+    try:
+        action, order_id = Action(parts[1]), int(parts[2])
+    except (IndexError, ValueError):
+        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        return
+    order = await services.orders.get(order_id, chat_id_of(update))
+    if order is None:
+        await answer(update, texts.NOT_YOUR_ORDER, alert=True)
+        return
+    if action not in order_actions(order.provider, order.status):
+        await answer(update, texts.ORDER_FINISHED if order.status.is_final else texts.ACTION_NOT_AVAILABLE, alert=True)
+        await _show_card(update, services, order)
+        return
+    if order.id in services.busy_orders:
+        await answer(update, "Already working on this order…")
+        return
+    services.busy_orders.add(order.id)
+    try:
+        await _perform(update, context, services, order, action)
+    finally:
+        services.busy_orders.discard(order.id)
+
+
+async def _perform(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, order: OrderRecord, action: Action
+) -> None:
+    client = await services.client_for(order.chat_id, order.provider)
+    if client is None:
+        await answer(update, f"{texts.provider_name(order.provider)} is not connected; /connect it first.", alert=True)
+        return
+    delivery: Delivery = context.bot_data["delivery"]
+    try:
+        if action is Action.REFRESH:
+            remote = await client.get_order(order.remote_id)
+            order = await delivery.apply(order, remote)
+        elif action is Action.RENEW:
+            remote = await client.renew(order.remote_id, idempotency_key=str(uuid.uuid4()))
+            await _renewed(update, services, delivery, order, remote)
+            return
+        else:
+            remote = await (client.cancel if action is Action.CANCEL else client.done)(order.remote_id)
+            # The user asked for it: no "cancelled on the provider's side" notice.
+            order = await delivery.apply(order, remote, announce_end=False)
+    except ProviderError as exc:
+        await answer(update, exc.user_message[:190], alert=True)
+        return
+    note = _DONE_ANSWERS[action]
+    if action is Action.CANCEL and order.refunded:
+        note = "Cancelled — refunded."
+    await answer(update, note)
+    await _show_card(update, services, order)
+
+
+async def _renewed(
+    update: Update, services: Services, delivery: Delivery, old: OrderRecord, remote: RemoteOrder
+) -> None:
+    """The renewal is a new order with its own card; the old card shows the old session's end."""
+    new_order = await services.orders.add(old.chat_id, old.provider, remote)
+    if old.status is not OrderStatus.COMPLETED:
+        await services.orders.update_status(old.id, OrderStatus.COMPLETED)
+    refreshed = await services.orders.get(old.id, old.chat_id)
+    await answer(update, _DONE_ANSWERS[Action.RENEW])
+    if refreshed is not None:
+        await delivery.update_card(refreshed)
+    chat = update.effective_chat
+    assert chat is not None
+    card = await chat.send_message(
+        texts.order_card(new_order, []), parse_mode=ParseMode.HTML, reply_markup=keyboards.order_card(new_order)
+    )
+    await services.orders.set_card(new_order.id, card.message_id)
+
+
+async def _show_card(update: Update, services: Services, order: OrderRecord) -> None:
+    codes = (await services.messages.codes_by_order([order.id])).get(order.id, [])
+    await show(update, texts.order_card(order, codes), keyboards.order_card(order))

@@ -1,0 +1,52 @@
+"""/start, /help, /cancel, the main menu, and the answer to anything unexpected."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.services import get_services
+from handlers import keyboards, texts
+from handlers.common import answer, chat_id_of, clear_awaiting, show
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greeting and main menu; with no provider connected, leads to connecting one."""
+    clear_awaiting(context)
+    services = get_services(context)
+    connected = await services.credentials.providers_of(chat_id_of(update))
+    user = update.effective_user
+    text = texts.welcome(user.first_name if user else None, bool(connected))
+    markup = keyboards.main_menu() if connected else keyboards.connect_first()
+    await show(update, text, markup)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """What the bot does and how codes arrive."""
+    await show(update, texts.HELP, keyboards.main_menu())
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Leave whatever conversation is under way."""
+    had_state = clear_awaiting(context)
+    await show(update, texts.CANCELLED if had_state else texts.NOTHING_TO_CANCEL, keyboards.main_menu())
+
+
+async def noop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The page indicator button does nothing but must not spin."""
+    await answer(update)
+
+
+async def outdated_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any callback data no handler recognises."""
+    await answer(update, texts.OUTDATED_BUTTON, alert=True)
+
+
+async def unknown_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text, commands or media that nothing is waiting for."""
+    if update.effective_chat is None:
+        return
+    await update.effective_chat.send_message(
+        texts.UNKNOWN_TEXT, parse_mode=ParseMode.HTML, reply_markup=keyboards.main_menu()
+    )

@@ -1,0 +1,229 @@
+"""Every sentence the bot says, apart from the logic that decides when to say it (HTML parse mode)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from html import escape
+
+from providers.models import PROVIDER_NAMES, Offer, OrderStatus, ProviderId
+from storage.records import OrderRecord, PurchaseRecord
+
+PRIVATE_ONLY = "Please talk to me in a private chat: I never handle numbers or credentials in groups."
+NOT_ALLOWED = "Sorry, this bot is private and you are not on its list of users."
+INTERNAL_ERROR = "Something went wrong on our side. Nothing was bought; please try again."
+UNKNOWN_TEXT = "I did not understand that. Use the menu below, or /help."
+CANCELLED = "Cancelled. Use /start to see the menu."
+NOTHING_TO_CANCEL = "There is nothing to cancel. Use /start to see the menu."
+OUTDATED_BUTTON = "This button is outdated."
+NOT_YOUR_ORDER = "This order is not in this chat."
+ORDER_FINISHED = "This order is already finished."
+ACTION_NOT_AVAILABLE = "That is not possible for this order right now."
+NO_PROVIDERS = "No provider is connected yet. Connect one to start:"
+CHOOSE_PROVIDER_CONNECT = "Which provider do you want to connect?"
+KIWI_ASK_KEY = (
+    "Send me your <b>kiwiSMS API key</b> (dashboard → API keys, it starts with <code>lsms_</code>).\n"
+    "I will delete your message right after reading it. /cancel to stop."
+)
+CHECKING = "Checking with the provider…"
+SECRET_DELETED_NOTE = "(Your message with the key was deleted from the chat.)"
+CHOOSE_PROVIDER_BUY = "Buy a number — choose a provider:"
+NO_ACTIVE_ORDERS = "You have no active orders. /buy rents a number."
+NO_HISTORY = "No finished orders yet."
+PLACING = "Placing your order…"
+ALREADY_PLACING = "This order is already being placed."
+ALREADY_PLACED = "This order was already placed; see its card below or /orders."
+PURCHASE_DROPPED = "Purchase cancelled. Nothing was bought."
+PURCHASE_CLOSED = "This confirmation is no longer valid. Use /buy to start again."
+AMBIGUOUS_PURCHASE = (
+    "⚠️ I could not confirm whether the order went through (the provider did not answer in time).\n"
+    "It may have been placed: check /orders in a minute before buying again."
+)
+FILTER_HINT = "Type part of a name to filter."
+NO_MATCH = "No service matches “{query}”. Type another name, or /cancel."
+DISCONNECTED = "{provider} disconnected. Your order history is kept."
+DISCONNECT_KEPT = "Kept. Nothing changed."
+
+STATUS_WORDS: dict[OrderStatus, str] = {
+    OrderStatus.WAITING: "⏳ waiting for the SMS",
+    OrderStatus.RECEIVED: "✅ code received",
+    OrderStatus.COMPLETED: "☑️ done",
+    OrderStatus.CANCELLED: "✖️ cancelled",
+    OrderStatus.EXPIRED: "⌛ expired",
+}
+
+HELP = (
+    "<b>OTP Rental Bot</b> rents phone numbers from SMS-verification providers and sends you "
+    "every one-time code the moment it arrives.\n\n"
+    "/start — main menu\n"
+    "/connect — connect a provider account (NonVoipUsNumber, kiwiSMS, GotSMS)\n"
+    "/providers — connected providers, balances, disconnect\n"
+    "/balance — balances of all connected providers\n"
+    "/buy — rent a number: provider → section → service → confirm\n"
+    "/orders — your active orders with their buttons\n"
+    "/history — past orders, prices and codes\n"
+    "/cancel — leave what you are doing\n"
+    "/help — this text\n\n"
+    "<b>How codes arrive:</b> after you buy, I watch the order at the provider. Each SMS comes "
+    "here as its own message with the code in bold and a Copy button, exactly once, even if I "
+    "restart. Your keys are stored encrypted and the messages holding them are deleted."
+)
+
+
+def provider_name(provider: ProviderId) -> str:
+    return PROVIDER_NAMES[provider]
+
+
+def money(amount: Decimal) -> str:
+    return f"${amount.quantize(Decimal('0.01'))}" if amount == amount.quantize(Decimal("0.01")) else f"${amount.normalize()}"
+
+
+def welcome(first_name: str | None, connected: bool) -> str:
+    hello = f"Hi {escape(first_name)}!" if first_name else "Hi!"
+    lead = (
+        "Rent a number, and I send you every code as it arrives."
+        if connected
+        else "Rent a number, and I send you every code as it arrives. First, connect a provider account."
+    )
+    return f"{hello} {lead}"
+
+
+def connected(provider: ProviderId, balance: Decimal) -> str:
+    return f"✅ {provider_name(provider)} connected, balance {money(balance)}."
+
+
+def connect_failed(provider: ProviderId, reason: str) -> str:
+    return (
+        f"❌ {provider_name(provider)} refused these credentials: {escape(reason)}\n"
+        "Nothing was stored. Send another key, or /cancel."
+    )
+
+
+def provider_error(provider: ProviderId, reason: str) -> str:
+    return f"{provider_name(provider)}: {escape(reason)}"
+
+
+def balances(lines: list[tuple[ProviderId, str]]) -> str:
+    body = "\n".join(f"<b>{provider_name(p)}</b>: {escape(text)}" for p, text in lines)
+    return f"💰 Balances\n{body}"
+
+
+def providers_overview(lines: list[tuple[ProviderId, str]]) -> str:
+    body = "\n".join(f"• <b>{provider_name(p)}</b> — {escape(text)}" for p, text in lines)
+    return f"Connected providers:\n{body}"
+
+
+def disconnect_question(provider: ProviderId) -> str:
+    return f"Disconnect {provider_name(provider)}? Its credentials are deleted; your order history stays."
+
+
+def choose_section(provider: ProviderId) -> str:
+    return f"<b>{provider_name(provider)}</b> — choose a country:" if provider is ProviderId.KIWI else f"<b>{provider_name(provider)}</b> — choose a section:"
+
+
+def services_page(provider: ProviderId, section_title: str, page: int, pages: int, query: str | None) -> str:
+    filtered = f" matching “{escape(query)}”" if query else ""
+    return (
+        f"<b>{provider_name(provider)}</b> · {escape(section_title)}\n"
+        f"Services{filtered} (page {page + 1}/{pages}). {FILTER_HINT}"
+    )
+
+
+def offer_label(offer: Offer) -> str:
+    stock = "" if offer.stock is None else f" · {offer.stock} left"
+    return f"{offer.name} · {money(offer.price)}{stock}"
+
+
+def confirmation(purchase: PurchaseRecord, section_title: str) -> str:
+    lines = [
+        "<b>Confirm your order</b>",
+        f"Provider: {provider_name(purchase.provider)}",
+        f"Where: {escape(section_title)}",
+        f"Service: {escape(purchase.service_name)}",
+        f"Price: <b>{money(purchase.price)}</b>",
+    ]
+    if purchase.duration_minutes:
+        lines.append(f"Duration: about {purchase.duration_minutes} min")
+    if purchase.stock is not None:
+        lines.append(f"In stock: {purchase.stock}")
+    return "\n".join(lines)
+
+
+def purchase_failed(provider: ProviderId, reason: str) -> str:
+    return f"❌ The order was not placed — {provider_name(provider)}: {escape(reason)}\nNothing was charged."
+
+
+def time_left(expires_at: datetime | None, now: datetime | None = None) -> str | None:
+    if expires_at is None:
+        return None
+    seconds = int((expires_at - (now or datetime.now(UTC))).total_seconds())
+    if seconds <= 0:
+        return "ending now"
+    if seconds < 3600:
+        return f"{max(1, seconds // 60)} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+
+
+def order_card(order: OrderRecord, codes: list[str]) -> str:
+    lines = [
+        f"<b>{provider_name(order.provider)}</b> · {escape(order.service_name)}",
+        f"📱 <code>{escape(order.phone)}</code>",
+        f"Price: {money(order.price)}",
+        f"Status: {STATUS_WORDS[order.status]}{refund_note(order)}",
+    ]
+    left = time_left(order.expires_at) if not order.status.is_final else None
+    if left:
+        lines.append(f"Time left: {left}")
+    if codes:
+        lines.append("Codes: " + ", ".join(f"<code>{escape(c)}</code>" for c in codes))
+    lines.append(f"Order #{order.id}")
+    return "\n".join(lines)
+
+
+def refund_note(order: OrderRecord) -> str:
+    if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+        if order.refunded is True:
+            return " — refunded"
+        if order.refunded is False:
+            return " — not refunded"
+    return ""
+
+
+def code_message(order: OrderRecord, code: str | None, text: str) -> str:
+    head = f"🔑 <b>{escape(code)}</b>" if code else "✉️ <b>New SMS</b>"
+    lines = [
+        head,
+        f"Service: {escape(order.service_name)}",
+        f"Number: <code>{escape(order.phone)}</code>",
+    ]
+    if text:
+        lines.append(f"SMS: {escape(text)}")
+    return "\n".join(lines)
+
+
+def finished_notice(order: OrderRecord, status: OrderStatus, refunded: bool | None, had_code: bool) -> str:
+    what = f"{escape(order.phone)} ({escape(order.service_name)})"
+    if status is OrderStatus.EXPIRED:
+        money_note = {True: "refunded by the provider", False: "not refunded", None: "refund unknown"}[refunded]
+        got = "after its code" if had_code else "without a code"
+        return f"⌛ Order #{order.id}: {what} expired {got} — {money_note}."
+    if status is OrderStatus.CANCELLED:
+        money_note = " — refunded" if refunded else ""
+        return f"✖️ Order #{order.id}: {what} was cancelled on the provider's side{money_note}."
+    return f"☑️ Order #{order.id}: {what} was completed on the provider's side."
+
+
+def history_entry(order: OrderRecord, codes: list[str]) -> str:
+    date = order.created_at.strftime("%Y-%m-%d %H:%M")
+    code_text = ", ".join(f"<code>{escape(c)}</code>" for c in codes) if codes else "no code"
+    return (
+        f"{date} · {provider_name(order.provider)} · {escape(order.service_name)}\n"
+        f"   <code>{escape(order.phone)}</code> · {money(order.price)} · "
+        f"{STATUS_WORDS[order.status]}{refund_note(order)} · {code_text}"
+    )
+
+
+def history_page(entries: list[str], page: int, pages: int) -> str:
+    return f"<b>History</b> (page {page + 1}/{pages}, newest first)\n\n" + "\n\n".join(entries)

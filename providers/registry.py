@@ -1,0 +1,34 @@
+"""Builds the right client for a provider from stored credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from providers.base import ProviderClient
+from providers.models import ProviderId
+
+
+@dataclass(frozen=True)
+class ProviderEndpoints:
+    nonvoip: str
+    kiwi: str
+    gotsms: str
+
+
+class UnsupportedProvider(Exception):
+    pass
+
+
+def make_client(
+    provider: ProviderId,
+    credentials: dict[str, str],
+    http: httpx.AsyncClient,
+    endpoints: ProviderEndpoints,
+) -> ProviderClient:
+    if provider is ProviderId.KIWI:
+        from providers.kiwi import KiwiClient
+
+        return KiwiClient(http, endpoints.kiwi, credentials["api_key"])
+    raise UnsupportedProvider(provider.value)

@@ -1,0 +1,64 @@
+"""Run an ASGI app with uvicorn on 127.0.0.1 and a free port, inside the running event loop.
+
+Shared by the provider simulators and the tests' fake Bot API server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import uvicorn
+
+
+class LoopbackServer:
+    """`await start()` binds 127.0.0.1 on a free port (or `port`); `await stop()` shuts it down."""
+
+    def __init__(self, app: object, port: int = 0) -> None:
+        self._app = app
+        self._requested_port = port
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._socket: socket.socket | None = None
+        self.port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self._requested_port))
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=30,
+        )
+        self._server = uvicorn.Server(config)
+        # uvicorn would install its own signal handlers; the host program owns them.
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()  # re-raise the start-up failure
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self._server is None or self._task is None:
+            return
+        self._server.should_exit = True
+        try:
+            await asyncio.wait_for(self._task, timeout=5)
+        except asyncio.TimeoutError:
+            self._server.force_exit = True
+            self._task.cancel()
+        self._server = None
+        self._task = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None

@@ -1,0 +1,82 @@
+"""Numbered migrations: MIGRATIONS[i] brings the schema from version i to i + 1.
+
+Append only; never edit a migration that has shipped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the foundation.
+    """
+    CREATE TABLE chats (
+        chat_id     INTEGER PRIMARY KEY,
+        user_id     INTEGER,
+        created_at  TEXT NOT NULL
+    );
+    CREATE TABLE credentials (
+        chat_id     INTEGER NOT NULL,
+        provider    TEXT NOT NULL,
+        sealed      BLOB NOT NULL,          -- Fernet token of a JSON object
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (chat_id, provider)
+    );
+    CREATE TABLE orders (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id         INTEGER NOT NULL,
+        provider        TEXT NOT NULL,
+        remote_id       TEXT NOT NULL,
+        phone           TEXT NOT NULL,
+        service         TEXT NOT NULL,
+        service_name    TEXT NOT NULL,
+        price           TEXT NOT NULL,      -- Decimal as text
+        status          TEXT NOT NULL,
+        refunded        INTEGER,            -- NULL = unknown
+        expires_at      TEXT,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        finished_at     TEXT,
+        card_message_id INTEGER,
+        UNIQUE (provider, chat_id, remote_id)
+    );
+    CREATE INDEX orders_active ON orders (status, provider, chat_id);
+    CREATE INDEX orders_history ON orders (chat_id, id);
+    CREATE TABLE purchases (
+        id               TEXT PRIMARY KEY,  -- short random id carried by the Confirm button
+        chat_id          INTEGER NOT NULL,
+        provider         TEXT NOT NULL,
+        section          TEXT NOT NULL,
+        service          TEXT NOT NULL,
+        service_name     TEXT NOT NULL,
+        price            TEXT NOT NULL,
+        stock            INTEGER,
+        duration_minutes INTEGER,
+        idempotency_key  TEXT NOT NULL,
+        state            TEXT NOT NULL,     -- pending, placing, placed, failed, unknown, dropped
+        order_id         INTEGER REFERENCES orders (id),
+        error            TEXT,
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL
+    );
+    CREATE TABLE messages (
+        id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+        order_id            INTEGER NOT NULL REFERENCES orders (id),
+        chat_id             INTEGER NOT NULL,
+        kind                TEXT NOT NULL,  -- sms, notice
+        provider_message_id TEXT NOT NULL,
+        code                TEXT,
+        text                TEXT NOT NULL,
+        received_at         TEXT NOT NULL,
+        delivered_at        TEXT,           -- NULL = still in the outbox
+        telegram_message_id INTEGER,
+        UNIQUE (order_id, provider_message_id)
+    );
+    CREATE INDEX messages_outbox ON messages (delivered_at) WHERE delivered_at IS NULL;
+    CREATE TABLE settings (
+        chat_id INTEGER NOT NULL,
+        key     TEXT NOT NULL,
+        value   TEXT NOT NULL,
+        PRIMARY KEY (chat_id, key)
+    );
+    """,
+]

@@ -1,0 +1,123 @@
+"""Orders and their lifecycle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from providers.models import OrderStatus, ProviderId, RemoteOrder
+from storage.database import Database, to_db_time, utcnow
+from storage.records import OrderRecord
+
+_LIVE = (OrderStatus.WAITING.value, OrderStatus.RECEIVED.value)
+
+
+class OrderStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, chat_id: int, provider: ProviderId, remote: RemoteOrder) -> OrderRecord:
+        """Record an order the provider confirmed; the same remote id twice yields the first row."""
+        now = to_db_time(utcnow())
+        await self._db.execute(
+            "INSERT OR IGNORE INTO orders (chat_id, provider, remote_id, phone, service, service_name,"
+            " price, status, refunded, expires_at, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            order_values(chat_id, provider, remote) + (now, now),
+        )
+        record = await self.by_remote_id(chat_id, provider, remote.order_id)
+        assert record is not None
+        return record
+
+    async def by_remote_id(self, chat_id: int, provider: ProviderId, remote_id: str) -> OrderRecord | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM orders WHERE chat_id = ? AND provider = ? AND remote_id = ?",
+            (chat_id, provider.value, remote_id),
+        )
+        return None if row is None else OrderRecord.from_row(row)
+
+    async def by_id(self, order_id: int) -> OrderRecord | None:
+        """Internal use only (poller, outbox); handlers use `get`, which checks the chat."""
+        row = await self._db.fetchone("SELECT * FROM orders WHERE id = ?", (order_id,))
+        return None if row is None else OrderRecord.from_row(row)
+
+    async def get(self, order_id: int, chat_id: int) -> OrderRecord | None:
+        """An order of this chat only: another chat's order id finds nothing."""
+        row = await self._db.fetchone(
+            "SELECT * FROM orders WHERE id = ? AND chat_id = ?", (order_id, chat_id)
+        )
+        return None if row is None else OrderRecord.from_row(row)
+
+    async def active_for_chat(self, chat_id: int) -> list[OrderRecord]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM orders WHERE chat_id = ? AND status IN (?, ?) ORDER BY id",
+            (chat_id, *_LIVE),
+        )
+        return [OrderRecord.from_row(r) for r in rows]
+
+    async def all_active(self) -> list[OrderRecord]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM orders WHERE status IN (?, ?) ORDER BY id", _LIVE
+        )
+        return [OrderRecord.from_row(r) for r in rows]
+
+    async def history(self, chat_id: int, offset: int, limit: int) -> tuple[list[OrderRecord], int]:
+        """Finished orders, newest first, and how many there are in all."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM orders WHERE chat_id = ? AND status NOT IN (?, ?)"
+            " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (chat_id, *_LIVE, limit, offset),
+        )
+        total = await self._db.fetchone(
+            "SELECT COUNT(*) FROM orders WHERE chat_id = ? AND status NOT IN (?, ?)",
+            (chat_id, *_LIVE),
+        )
+        return [OrderRecord.from_row(r) for r in rows], int(total[0]) if total else 0
+
+    async def update_status(
+        self,
+        order_id: int,
+        status: OrderStatus,
+        *,
+        refunded: bool | None = None,
+        expires_at: datetime | None = None,
+    ) -> bool:
+        """Update a live order; False when it was already final (a final state never changes).
+
+        So a move to a final state returns True exactly once: the caller tells the chat then.
+        """
+        now = to_db_time(utcnow())
+        count = await self._db.execute(
+            "UPDATE orders SET status = ?, refunded = COALESCE(?, refunded),"
+            " expires_at = COALESCE(?, expires_at), updated_at = ?, finished_at = ?"
+            " WHERE id = ? AND status IN (?, ?)",
+            (
+                status.value,
+                None if refunded is None else int(refunded),
+                to_db_time(expires_at),
+                now,
+                now if status.is_final else None,
+                order_id,
+                *_LIVE,
+            ),
+        )
+        return count > 0
+
+    async def set_card(self, order_id: int, message_id: int) -> None:
+        await self._db.execute(
+            "UPDATE orders SET card_message_id = ? WHERE id = ?", (message_id, order_id)
+        )
+
+
+def order_values(chat_id: int, provider: ProviderId, remote: RemoteOrder) -> tuple[object, ...]:
+    return (
+        chat_id,
+        provider.value,
+        remote.order_id,
+        remote.phone,
+        remote.service,
+        remote.service_name,
+        str(remote.price),
+        remote.status.value,
+        None if remote.refunded is None else int(remote.refunded),
+        to_db_time(remote.expires_at),
+    )

@@ -1,0 +1,120 @@
+"""Rows of the database as typed, immutable records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import aiosqlite
+
+from providers.models import OrderStatus, ProviderId
+from storage.database import from_db_time
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    id: int
+    chat_id: int
+    provider: ProviderId
+    remote_id: str
+    phone: str
+    service: str
+    service_name: str
+    price: Decimal
+    status: OrderStatus
+    refunded: bool | None
+    expires_at: datetime | None
+    created_at: datetime
+    finished_at: datetime | None
+    card_message_id: int | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> "OrderRecord":
+        return cls(
+            id=row["id"],
+            chat_id=row["chat_id"],
+            provider=ProviderId(row["provider"]),
+            remote_id=row["remote_id"],
+            phone=row["phone"],
+            service=row["service"],
+            service_name=row["service_name"],
+            price=Decimal(row["price"]),
+            status=OrderStatus(row["status"]),
+            refunded=None if row["refunded"] is None else bool(row["refunded"]),
+            expires_at=from_db_time(row["expires_at"]),
+            created_at=from_db_time(row["created_at"]),  # type: ignore[arg-type]
+            finished_at=from_db_time(row["finished_at"]),
+            card_message_id=row["card_message_id"],
+        )
+
+
+class PurchaseState:
+    PENDING = "pending"  # confirmation card shown
+    PLACING = "placing"  # Confirm tapped, request under way
+    PLACED = "placed"
+    FAILED = "failed"  # definite refusal, nothing charged
+    UNKNOWN = "unknown"  # may have charged; reconciled by the poller / the user
+    DROPPED = "dropped"  # the user pressed Cancel on the card
+
+
+@dataclass(frozen=True)
+class PurchaseRecord:
+    id: str
+    chat_id: int
+    provider: ProviderId
+    section: str
+    service: str
+    service_name: str
+    price: Decimal
+    stock: int | None
+    duration_minutes: int | None
+    idempotency_key: str
+    state: str
+    order_id: int | None
+    error: str | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> "PurchaseRecord":
+        return cls(
+            id=row["id"],
+            chat_id=row["chat_id"],
+            provider=ProviderId(row["provider"]),
+            section=row["section"],
+            service=row["service"],
+            service_name=row["service_name"],
+            price=Decimal(row["price"]),
+            stock=row["stock"],
+            duration_minutes=row["duration_minutes"],
+            idempotency_key=row["idempotency_key"],
+            state=row["state"],
+            order_id=row["order_id"],
+            error=row["error"],
+        )
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    id: int
+    order_id: int
+    chat_id: int
+    kind: str  # "sms" or "notice"
+    provider_message_id: str
+    code: str | None
+    text: str
+    received_at: datetime
+    delivered_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> "MessageRecord":
+        return cls(
+            id=row["id"],
+            order_id=row["order_id"],
+            chat_id=row["chat_id"],
+            kind=row["kind"],
+            provider_message_id=row["provider_message_id"],
+            code=row["code"],
+            text=row["text"],
+            received_at=from_db_time(row["received_at"]),  # type: ignore[arg-type]
+            delivered_at=from_db_time(row["delivered_at"]),
+        )

@@ -1,0 +1,99 @@
+"""Configuration: what a person running `python -m bot` sees."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.config import ConfigError, load_settings
+
+TOKEN = "123456789:AAFakeTokenForTestsOnly-abcdefghijk"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return {"TELEGRAM_BOT_TOKEN": TOKEN, "BOT_ENCRYPTION_KEY": Fernet.generate_key().decode(), **extra}
+
+
+def _run_bot(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "BOT_ENCRYPTION_KEY")}
+    clean["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env={**clean, **env}, cwd=cwd,
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_defaults_match_the_product_spec() -> None:
+    settings = load_settings(_env())
+    assert settings.database_path == Path("./data/bot.sqlite3")
+    assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
+    assert settings.kiwi_base_url == "https://kiwisms.com"
+    assert settings.poll_interval_seconds == 3.0
+    assert settings.allowed_user_ids == frozenset()
+
+
+def test_fractional_poll_interval_and_allowed_users_are_read() -> None:
+    settings = load_settings(_env(POLL_INTERVAL_SECONDS="0.25", ALLOWED_USER_IDS="11, 22"))
+    assert settings.poll_interval_seconds == 0.25
+    assert settings.allowed_user_ids == frozenset({11, 22})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TELEGRAM_BOT_TOKEN", ""),
+        ("TELEGRAM_BOT_TOKEN", "not-a-token"),
+        ("BOT_ENCRYPTION_KEY", ""),
+        ("BOT_ENCRYPTION_KEY", "short"),
+        ("POLL_INTERVAL_SECONDS", "soon"),
+        ("ALLOWED_USER_IDS", "alice"),
+        ("KIWI_BASE_URL", "ftp://x"),
+    ],
+)
+def test_invalid_variable_is_named(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env(**{variable: value}))
+    assert str(caught.value).startswith(variable)
+
+
+def test_settings_repr_hides_secrets() -> None:
+    env = _env()
+    text = repr(load_settings(env))
+    assert TOKEN not in text and env["BOT_ENCRYPTION_KEY"] not in text
+
+
+@pytest.mark.parametrize("missing", ["TELEGRAM_BOT_TOKEN", "BOT_ENCRYPTION_KEY"])
+def test_start_up_without_a_required_variable_exits_2_with_one_line(missing: str, tmp_path: Path) -> None:
+    env = _env()
+    del env[missing]
+    result = _run_bot(env, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and missing in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_key_exits_2_without_echoing_it(tmp_path: Path) -> None:
+    result = _run_bot(_env(BOT_ENCRYPTION_KEY="definitely-not-a-fernet-key"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "BOT_ENCRYPTION_KEY" in result.stderr
+    assert "definitely-not-a-fernet-key" not in result.stderr
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=broken\n")
+    result = _run_bot({}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN: is not a valid bot token" in result.stderr
+
+
+def test_keygen_prints_a_usable_key(tmp_path: Path) -> None:
+    result = _run_bot({}, "keygen", cwd=tmp_path)
+    assert result.returncode == 0
+    Fernet(result.stdout.strip().encode())  # raises if it is not a key
