@@ -66,7 +66,7 @@ async def _open_services(app: Application, settings: Settings) -> None:  # type:
     services = Services(
         settings=settings,
         db=db,
-        http=create_http_client(),
+        http=create_http_client(timeout=settings.provider_timeout_seconds),
         credentials=CredentialStore(db, SecretBox(settings.encryption_keys)),
         orders=OrderStore(db),
         purchases=PurchaseStore(db),

@@ -38,6 +38,7 @@ class Settings:
     kiwi_base_url: str = DEFAULT_KIWI_BASE_URL
     gotsms_base_url: str = DEFAULT_GOTSMS_BASE_URL
     poll_interval_seconds: float = 3.0
+    provider_timeout_seconds: float = 15.0
     allowed_user_ids: frozenset[int] = frozenset()
     webhook_url: str | None = None
     webhook_listen: str = "0.0.0.0"
@@ -111,6 +112,19 @@ def _poll_interval(env: Mapping[str, str]) -> float:
     return value
 
 
+def _provider_timeout(env: Mapping[str, str]) -> float:
+    raw = _get(env, "PROVIDER_TIMEOUT_SECONDS")
+    if raw is None:
+        return 15.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError("PROVIDER_TIMEOUT_SECONDS", "must be a number of seconds") from None
+    if not 0.1 <= value <= 300:
+        raise ConfigError("PROVIDER_TIMEOUT_SECONDS", "must be between 0.1 and 300")
+    return value
+
+
 def _allowed_users(env: Mapping[str, str]) -> frozenset[int]:
     raw = _get(env, "ALLOWED_USER_IDS")
     if raw is None:
@@ -152,6 +166,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         kiwi_base_url=_url(env, "KIWI_BASE_URL", DEFAULT_KIWI_BASE_URL),
         gotsms_base_url=_url(env, "GOTSMS_BASE_URL", DEFAULT_GOTSMS_BASE_URL),
         poll_interval_seconds=_poll_interval(env),
+        provider_timeout_seconds=_provider_timeout(env),
         allowed_user_ids=_allowed_users(env),
         webhook_url=webhook_url,
         webhook_listen=_get(env, "WEBHOOK_LISTEN") or "0.0.0.0",

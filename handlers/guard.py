@@ -26,8 +26,12 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         elif message is not None and message.text and message.text.startswith("/"):
             await message.reply_text(texts.PRIVATE_ONLY)
         raise ApplicationHandlerStop
-    allowed = get_services(context).settings.allowed_user_ids
     user = update.effective_user
+    if chat is not None and user is not None and user.id != chat.id:
+        # In a private chat the chat is the user: anything else is a forged or foreign button.
+        await answer(update, texts.FOREIGN_BUTTON, alert=True)
+        raise ApplicationHandlerStop
+    allowed = get_services(context).settings.allowed_user_ids
     if allowed and (user is None or user.id not in allowed):
         refused: set[int] = context.bot_data.setdefault(_REFUSED_KEY, set())
         user_id = user.id if user else 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -91,7 +90,8 @@ async def _perform(
             remote = await client.get_order(order.remote_id)
             order = await delivery.apply(order, remote)
         elif action is Action.RENEW:
-            remote = await client.renew(order.remote_id, idempotency_key=str(uuid.uuid4()))
+            # One renewal per order: a repeated tap replays the same renewal instead of buying again.
+            remote = await client.renew(order.remote_id, idempotency_key=f"renew-{order.provider.value}-{order.remote_id}")
             await _renewed(update, services, delivery, order, remote)
             return
         else:
@@ -104,19 +104,22 @@ async def _perform(
     note = _DONE_ANSWERS[action]
     if action is Action.CANCEL and order.refunded:
         note = "Cancelled — refunded."
-    await answer(update, note)
     await _show_card(update, services, order)
+    # Answered last, so the answer means the whole action (card included) is finished.
+    await answer(update, note)
 
 
 async def _renewed(
     update: Update, services: Services, delivery: Delivery, old: OrderRecord, remote: RemoteOrder
 ) -> None:
     """The renewal is a new order with its own card; the old card shows the old session's end."""
+    if await services.orders.by_remote_id(old.chat_id, old.provider, remote.order_id) is not None:
+        await answer(update, "This order was already renewed; see the newer card or /orders.", alert=True)
+        return
     new_order = await services.orders.add(old.chat_id, old.provider, remote)
     if old.status is not OrderStatus.COMPLETED:
         await services.orders.update_status(old.id, OrderStatus.COMPLETED)
     refreshed = await services.orders.get(old.id, old.chat_id)
-    await answer(update, _DONE_ANSWERS[Action.RENEW])
     if refreshed is not None:
         await delivery.update_card(refreshed)
     chat = update.effective_chat
@@ -125,6 +128,7 @@ async def _renewed(
         texts.order_card(new_order, []), parse_mode=ParseMode.HTML, reply_markup=keyboards.order_card(new_order)
     )
     await services.orders.set_card(new_order.id, card.message_id)
+    await answer(update, _DONE_ANSWERS[Action.RENEW])
 
 
 async def _show_card(update: Update, services: Services, order: OrderRecord) -> None:

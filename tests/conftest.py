@@ -1,0 +1,70 @@
+"""Shared fixtures: the provider simulator, the fake Bot API server, and the bot running against both."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.app import build_application, running
+from bot.config import Settings
+from providers.sandbox.kiwi_sim import KiwiSimulator
+from tests.fakes.telegram import FakeTelegram
+from tests.helpers import Chat
+
+ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def kiwi() -> AsyncIterator[KiwiSimulator]:
+    sim = KiwiSimulator()
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, tg: FakeTelegram, kiwi: KiwiSimulator) -> Callable[..., Settings]:
+    def factory(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "telegram_bot_token": tg.token,
+            "encryption_keys": (ENCRYPTION_KEY,),
+            "database_path": tmp_path / "data" / "bot.sqlite3",
+            "telegram_api_base_url": tg.base_url,
+            "kiwi_base_url": kiwi.base_url,
+            "poll_interval_seconds": 0.2,
+            "provider_timeout_seconds": 5.0,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return factory
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+async def bot(settings: Settings) -> AsyncIterator[Any]:
+    """The real Application, polling the fake Bot API server."""
+    app = build_application(settings)
+    async with running(app):
+        yield app
+
+
+@pytest.fixture
+def chat(tg: FakeTelegram) -> Chat:
+    return Chat(tg, 1001)

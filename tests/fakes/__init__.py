@@ -1,0 +1,1 @@
+"""In-process fakes for the tests and the benchmark (a fake Telegram Bot API server)."""

@@ -1,0 +1,59 @@
+"""A user's side of a private chat, on top of the fake Bot API server."""
+
+from __future__ import annotations
+
+from tests.fakes.telegram import BotMessage, FakeTelegram
+
+KIWI_KEY = "lsms_test01_c0ffeec0ffeec0ffee"
+
+
+class Chat:
+    def __init__(self, tg: FakeTelegram, chat_id: int) -> None:
+        self.tg = tg
+        self.chat_id = chat_id
+
+    def send(self, text: str) -> dict:
+        return self.tg.user_sends(self.chat_id, text)
+
+    def press(self, label: str) -> str:
+        return self.tg.press_button(self.chat_id, label)
+
+    def press_starting(self, prefix: str) -> str:
+        """Press the newest button whose label starts with `prefix` (offer labels carry prices)."""
+        for message in reversed(self.tg.messages(self.chat_id)):
+            for label in message.button_labels:
+                if label.startswith(prefix):
+                    return self.tg.press_button(self.chat_id, label, message_id=message.message_id)
+        raise AssertionError(f"no button starting with {prefix!r}")
+
+    async def expect(self, contains: str, timeout: float = 10.0, since: int | None = None) -> BotMessage:
+        return await self.tg.wait_for_text(self.chat_id, contains, timeout=timeout, since=since)
+
+    async def connect_kiwi(self, key: str = KIWI_KEY) -> BotMessage:
+        self.send("/connect")
+        await self.expect("Which provider")
+        self.press("kiwiSMS")
+        await self.expect("API key")
+        self.send(key)
+        return await self.expect("connected, balance")
+
+    async def open_confirmation(self, service_prefix: str = "WhatsApp", country: str = "USA") -> BotMessage:
+        self.send("/buy")
+        await self.expect("choose a provider")
+        self.press("kiwiSMS")
+        await self.expect("choose a country")
+        self.press(country)
+        await self.expect("Services")
+        self.send(service_prefix)
+        await self.expect("matching")
+        self.press_starting(service_prefix)
+        return await self.expect("Confirm your order")
+
+    async def buy(self, service_prefix: str = "WhatsApp", country: str = "USA") -> BotMessage:
+        await self.open_confirmation(service_prefix, country)
+        self.press("Confirm")
+        return await self.expect("waiting for the SMS")
+
+    def codes_sent(self, code: str) -> list[BotMessage]:
+        """Every message the bot sent here that announces `code` (the code message, not the card)."""
+        return [m for m in self.tg.sent(self.chat_id) if m.text.startswith(f"🔑 {code}")]
