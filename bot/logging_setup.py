@@ -58,4 +58,6 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     floor = max(logging.getLevelName(level), logging.INFO)
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(floor)
-    logging.getLogger("httpx").setLevel(max(floor, logging.WARNING))
+    # httpx logs every request URL; APScheduler logs every poller run (several a second).
+    for name in ("httpx", "apscheduler"):
+        logging.getLogger(name).setLevel(max(floor, logging.WARNING))

@@ -1,18 +1,14 @@
-"""What each provider lets a user do to an order in a given state (the order card's buttons)."""
+"""What each provider lets a user do to an order in a given state (the order card's buttons).
+
+The tables live with their clients; this maps a stored order to them without building a client.
+"""
 
 from __future__ import annotations
 
+from providers.kiwi import KIWI_ACTIONS
 from providers.models import Action, OrderStatus, ProviderId
 
-_KIWI: dict[OrderStatus, frozenset[Action]] = {
-    OrderStatus.WAITING: frozenset({Action.CANCEL, Action.REFRESH}),
-    OrderStatus.RECEIVED: frozenset({Action.DONE, Action.RENEW, Action.REFRESH}),
-    OrderStatus.COMPLETED: frozenset({Action.RENEW}),
-    OrderStatus.CANCELLED: frozenset(),
-    OrderStatus.EXPIRED: frozenset(),
-}
-
-_TABLES: dict[ProviderId, dict[OrderStatus, frozenset[Action]]] = {ProviderId.KIWI: _KIWI}
+_TABLES: dict[ProviderId, dict[OrderStatus, frozenset[Action]]] = {ProviderId.KIWI: KIWI_ACTIONS}
 
 
 def order_actions(provider: ProviderId, status: OrderStatus) -> frozenset[Action]:

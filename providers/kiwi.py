@@ -68,7 +68,7 @@ _STATUSES: dict[str, OrderStatus] = {
     "EXPIRED": OrderStatus.EXPIRED,
 }
 
-_ACTIONS: dict[OrderStatus, frozenset[Action]] = {
+KIWI_ACTIONS: dict[OrderStatus, frozenset[Action]] = {
     OrderStatus.WAITING: frozenset({Action.CANCEL, Action.REFRESH}),
     OrderStatus.RECEIVED: frozenset({Action.DONE, Action.RENEW, Action.REFRESH}),
     OrderStatus.COMPLETED: frozenset({Action.RENEW}),
@@ -184,7 +184,7 @@ class KiwiClient(ProviderClient):
         return _purchased(response)
 
     def actions(self, order: RemoteOrder) -> frozenset[Action]:
-        return _ACTIONS[order.status]
+        return KIWI_ACTIONS[order.status]
 
     # ------------------------------------------------------------------ transport
 

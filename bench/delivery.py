@@ -1,0 +1,414 @@
+"""Code-delivery benchmark: N live kiwiSMS rentals over M chats, the bot as a separate process.
+
+    .venv/bin/python -m bench.delivery [--rentals 1000 --chats 100 --poll-interval 1 --duration 60]
+
+This process runs the kiwiSMS simulator and the fake Bot API server (both on 127.0.0.1),
+seeds the bot's database as if M chats had connected and bought N numbers earlier, starts
+`python -m bot` against both, makes one SMS arrive per rental at a uniformly random moment,
+and prints: code latency (provider-visible -> sendMessage received), exactly-once delivery,
+provider requests per account per tick, and the bot's peak RSS, each next to its target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from cryptography.fernet import Fernet
+
+from providers.kiwi import KiwiClient
+from providers.models import Offer, ProviderId
+from providers.sandbox.kiwi_sim import KiwiSimulator
+from storage.credentials import CredentialStore
+from storage.crypto import SecretBox
+from storage.database import Database
+from storage.orders import OrderStore
+from tests.fakes.telegram import FakeTelegram
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LIST_PATH = "/api/v1/rentals"
+COUNTRY, SERVICE, SERVICE_NAME = "187", "wa", "WhatsApp"
+FIRST_CHAT_ID = 5_000_001
+# Targets (stated for N=1000, M=100, POLL_INTERVAL_SECONDS=1).
+TARGET_P50 = 0.55
+TARGET_P99 = 1.5
+TARGET_LIST_PER_TICK = 1.0
+TARGET_RSS_MB = 120.0
+# Variables the bot reads: the parent's values must not leak into the bot under test.
+BOT_ENV_VARS = (
+    "TELEGRAM_BOT_TOKEN", "BOT_ENCRYPTION_KEY", "DATABASE_PATH", "TELEGRAM_API_BASE_URL",
+    "NONVOIP_BASE_URL", "KIWI_BASE_URL", "GOTSMS_BASE_URL", "POLL_INTERVAL_SECONDS",
+    "PROVIDER_TIMEOUT_SECONDS", "ALLOWED_USER_IDS", "WEBHOOK_URL", "WEBHOOK_LISTEN",
+    "WEBHOOK_PORT", "WEBHOOK_SECRET", "LOG_LEVEL",
+)
+_CODE_LINE = re.compile(r"^🔑 (\d{6})\b")
+
+
+@dataclass(frozen=True)
+class Rental:
+    rental_id: str
+    chat_id: int
+    api_key: str
+
+
+@dataclass
+class Config:
+    rentals: int
+    chats: int
+    poll_interval: float
+    duration: float
+    warmup: float
+    drain: float
+    seed: int
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    parser = argparse.ArgumentParser(prog="python -m bench.delivery", description=__doc__.split("\n")[0])
+    parser.add_argument("--rentals", type=int, default=1000, help="N live rentals (one SMS each)")
+    parser.add_argument("--chats", type=int, default=100, help="M chats, one kiwiSMS account each")
+    parser.add_argument("--poll-interval", type=float, default=1.0, help="POLL_INTERVAL_SECONDS of the bot")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds over which SMS arrive")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of polling before the first SMS")
+    parser.add_argument("--drain", type=float, default=15.0, help="max seconds to wait for late codes")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (arrival moments, codes)")
+    a = parser.parse_args(argv)
+    if a.rentals < 1 or a.chats < 1 or a.chats > a.rentals or a.rentals > 900_000:
+        parser.error("need 1 <= chats <= rentals <= 900000")
+    if a.duration <= 0 or a.poll_interval < 0.05:
+        parser.error("duration must be > 0 and poll-interval >= 0.05")
+    return Config(a.rentals, a.chats, a.poll_interval, a.duration, a.warmup, a.drain, a.seed)
+
+
+# ---------------------------------------------------------------------- seeding
+
+
+async def seed(sim: KiwiSimulator, tg: FakeTelegram, db_path: Path, fernet_key: str, cfg: Config) -> list[Rental]:
+    """Accounts and rentals at the simulator (over HTTP), credentials and orders in the bot's DB."""
+    per_chat = -(-cfg.rentals // cfg.chats)
+    sim.set_stock(COUNTRY, SERVICE, cfg.rentals + 100)  # never sold out mid-seed
+    chats = [(FIRST_CHAT_ID + i, f"lsms_bench{i:05d}_{uuid.uuid4().hex[:16]}") for i in range(cfg.chats)]
+    for chat_id, key in chats:
+        sim.add_account(key, balance=Decimal(per_chat) * 2 + 10)
+        tg.register_chat(chat_id)  # so sendMessage to it succeeds
+    db = await Database.open(db_path)
+    credentials = CredentialStore(db, SecretBox([fernet_key]))
+    orders = OrderStore(db)
+    limit = asyncio.Semaphore(32)  # bounded concurrency for the seeding POSTs
+    offer = Offer(section=COUNTRY, service=SERVICE, name=SERVICE_NAME, price=Decimal("1000"), stock=None)
+    rentals: list[Rental] = []
+    try:
+        for chat_id, key in chats:
+            await credentials.save(chat_id, ProviderId.KIWI, {"api_key": key})
+        async with httpx.AsyncClient(timeout=30.0) as http:
+
+            async def buy(index: int) -> None:
+                chat_id, key = chats[index % cfg.chats]
+                client = KiwiClient(http, sim.base_url, key)
+                async with limit:
+                    # The project's own client: POST /api/v1/rentals with the key, parsed into a RemoteOrder.
+                    remote = await client.place_order(offer, idempotency_key=str(uuid.uuid4()))
+                await orders.add(chat_id, ProviderId.KIWI, remote)
+                rentals.append(Rental(remote.order_id, chat_id, key))
+
+            await asyncio.gather(*(buy(i) for i in range(cfg.rentals)))
+    finally:
+        await db.close()
+    return rentals
+
+
+# ---------------------------------------------------------------------- the bot process
+
+
+async def start_bot(tmp: Path, db_path: Path, fernet_key: str, sim: KiwiSimulator, tg: FakeTelegram,
+                    cfg: Config) -> tuple[asyncio.subprocess.Process, Path]:
+    env = {k: v for k, v in os.environ.items() if k not in BOT_ENV_VARS}
+    env.update(
+        TELEGRAM_BOT_TOKEN=tg.token,
+        BOT_ENCRYPTION_KEY=fernet_key,
+        DATABASE_PATH=str(db_path),
+        TELEGRAM_API_BASE_URL=tg.base_url,
+        KIWI_BASE_URL=sim.base_url,
+        POLL_INTERVAL_SECONDS=str(cfg.poll_interval),
+        LOG_LEVEL="WARNING",
+        # cwd is the temp dir (so no stray .env is loaded); the package comes from PYTHONPATH.
+        PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p),
+    )
+    log_path = tmp / "bot.log"
+    with open(log_path, "wb") as log:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp, env=env,
+            stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
+        )
+    return proc, log_path
+
+
+async def wait_until_polling(sim: KiwiSimulator, proc: asyncio.subprocess.Process, timeout: float = 30.0) -> None:
+    """The first GET /api/v1/rentals means the poller job is running."""
+    deadline = time.monotonic() + timeout
+    while sim.request_count("GET", LIST_PATH) == 0:
+        if proc.returncode is not None:
+            raise RuntimeError(f"bot exited with {proc.returncode} before polling")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"bot not polling after {timeout:.0f}s")
+        await asyncio.sleep(0.02)
+
+
+def proc_status_kb(pid: int, field: str) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+async def sample_rss(pid: int, peak: list[int], stop: asyncio.Event) -> None:
+    """VmRSS once a second (the max is kept in peak[0]) until `stop` is set."""
+    while not stop.is_set():
+        kb = proc_status_kb(pid, "VmRSS")
+        if kb is not None:
+            peak[0] = max(peak[0], kb)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=1.0)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def stop_bot(proc: asyncio.subprocess.Process) -> int:
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)  # run_polling shuts down gracefully on SIGTERM
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=20.0)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+    return proc.returncode if proc.returncode is not None else -1
+
+
+# ---------------------------------------------------------------------- the run
+
+
+async def inject_sms(sim: KiwiSimulator, plan: list[tuple[float, Rental, str]], t0: float) -> int:
+    """Make each planned SMS visible at its moment (loop time t0 + offset); returns how many failed."""
+    loop = asyncio.get_running_loop()
+    failed = 0
+    for offset, rental, code in plan:
+        delay = t0 + offset - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)  # a timed schedule: there is no event to await
+        try:
+            sim.receive_sms(rental.rental_id, f"Your code is {code}", code=code)
+        except ValueError as exc:
+            failed += 1
+            print(f"  ! SMS for rental {rental.rental_id} not injected: {exc}", file=sys.stderr)
+    return failed
+
+
+def sent_codes(tg: FakeTelegram, chat_ids: list[int]) -> dict[str, list[tuple[int, float]]]:
+    """code -> [(chat_id, sent_at), ...] over every code message the fake received."""
+    found: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for chat_id in chat_ids:
+        for message in tg.sent(chat_id):
+            match = _CODE_LINE.match(message.text)
+            if match:
+                found[match.group(1)].append((chat_id, message.sent_at))
+    return found
+
+
+async def drain(tg: FakeTelegram, chat_ids: list[int], codes: set[str], timeout: float) -> float:
+    """Wait (bounded) until every injected code reached the fake; returns seconds waited."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if codes <= sent_codes(tg, chat_ids).keys():
+            break
+        await asyncio.sleep(0.1)
+    return time.monotonic() - start
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, min(len(sorted_values), int(-(-q * len(sorted_values) // 100))))
+    return sorted_values[rank - 1]
+
+
+def tick_bursts(times: list[float], interval: float) -> list[tuple[float, float, int]]:
+    """Group list requests into ticks (gap > 40% of the interval starts a new one): (start, spread, count)."""
+    bursts: list[list[float]] = []
+    for at in sorted(times):
+        if bursts and at - bursts[-1][-1] <= 0.4 * interval:
+            bursts[-1].append(at)
+        else:
+            bursts.append([at])
+    return [(b[0], b[-1] - b[0], len(b)) for b in bursts]
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+async def run(cfg: Config) -> int:
+    rng = random.Random(cfg.seed)
+    sim = KiwiSimulator(rental_minutes=max(120.0, (cfg.duration + 600) / 60))  # nothing expires mid-run
+    tg = FakeTelegram()
+    await sim.start()
+    await tg.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="otp-bench-") as tmp_name:
+            tmp = Path(tmp_name)
+            db_path = tmp / "bot.sqlite3"
+            fernet_key = Fernet.generate_key().decode()
+            t_seed = time.monotonic()
+            rentals = await seed(sim, tg, db_path, fernet_key, cfg)
+            chat_ids = sorted({r.chat_id for r in rentals})
+            keys = sorted({r.api_key for r in rentals})
+            print(f"seeded {len(rentals)} rentals over {len(chat_ids)} chats/accounts "
+                  f"in {time.monotonic() - t_seed:.1f}s")
+
+            first_bot_request = len(sim.requests)
+            proc, log_path = await start_bot(tmp, db_path, fernet_key, sim, tg, cfg)
+            peak_rss = [0]
+            stop_sampling = asyncio.Event()
+            sampler = asyncio.create_task(sample_rss(proc.pid, peak_rss, stop_sampling))
+            vm_hwm_kb: int | None = None
+            try:
+                t_start = time.monotonic()
+                await wait_until_polling(sim, proc)
+                print(f"bot pid {proc.pid} polling after {time.monotonic() - t_start:.2f}s")
+
+                codes = rng.sample(range(100_000, 1_000_000), len(rentals))
+                plan = sorted(
+                    ((rng.uniform(0, cfg.duration), r, f"{c:06d}") for r, c in zip(rentals, codes)),
+                    key=lambda item: item[0],
+                )
+                expected = {code: rental for _, rental, code in plan}
+                loop = asyncio.get_running_loop()
+                t0 = loop.time() + cfg.warmup
+                window_start = time.monotonic() + cfg.warmup
+                failed = await inject_sms(sim, plan, t0)
+                window_end = time.monotonic()
+                waited = await drain(tg, chat_ids, set(expected), cfg.drain)
+                await asyncio.sleep(cfg.poll_interval * 2)  # a late duplicate would show up here
+                vm_hwm_kb = proc_status_kb(proc.pid, "VmHWM")
+            finally:
+                stop_sampling.set()
+                await sampler
+                rc = await stop_bot(proc)
+            bot_log = log_path.read_text(errors="replace")
+    finally:
+        await tg.stop()
+        await sim.stop()
+
+    # -------------------------------------------------------------- figures
+    found = sent_codes(tg, chat_ids)
+    latencies: list[float] = []
+    duplicates: dict[str, int] = {}
+    misrouted: list[str] = []
+    for code, rental in expected.items():
+        sends = found.get(code, [])
+        if not sends:
+            continue
+        if len(sends) > 1:
+            duplicates[code] = len(sends)
+        if any(chat != rental.chat_id for chat, _ in sends):
+            misrouted.append(code)
+        visible_at = sim.rental(rental.rental_id).code_times[0]
+        latencies.append(min(at for _, at in sends) - visible_at)
+    missing = sorted(set(expected) - found.keys())
+    unexpected = sorted(found.keys() - set(expected))
+    latencies.sort()
+
+    bot_requests = sim.requests[first_bot_request:]
+    by_path = Counter(
+        f"{r.method} {re.sub(r'^/api/v1/rentals/[^/]+', '/api/v1/rentals/{id}', r.path)}" for r in bot_requests
+    )
+    in_window = [r for r in bot_requests
+                 if r.method == "GET" and r.path == LIST_PATH and window_start <= r.at <= window_end]
+    intervals = (window_end - window_start) / cfg.poll_interval
+    per_key = Counter(r.api_key for r in in_window)
+    per_tick = [per_key.get(k, 0) / intervals for k in keys]
+    per_rental_gets = sum(1 for r in bot_requests if r.method == "GET" and r.path.startswith(LIST_PATH + "/"))
+    bursts = tick_bursts([r.at for r in in_window], cfg.poll_interval)
+    spreads = sorted(s for _, s, _ in bursts)
+    starts = [b[0] for b in bursts]
+    gaps = sorted(b - a for a, b in zip(starts, starts[1:]))
+
+    rss_peak_mb = peak_rss[0] / 1024
+    hwm_mb = vm_hwm_kb / 1024 if vm_hwm_kb is not None else float("nan")
+    rss_mb = max(rss_peak_mb, hwm_mb if vm_hwm_kb is not None else 0.0)
+
+    print()
+    print(f"== delivery benchmark: N={cfg.rentals} rentals, M={cfg.chats} chats, "
+          f"POLL_INTERVAL_SECONDS={cfg.poll_interval:g}, SMS over {cfg.duration:g}s (+{cfg.warmup:g}s warm-up)")
+    print(f"codes delivered      {len(found.keys() & set(expected))} / {len(expected)}"
+          f"   (drain waited {waited:.1f}s; SMS not injected: {failed})")
+    print(f"exactly once         duplicates={len(duplicates)} missing={len(missing)} "
+          f"misrouted={len(misrouted)} unexpected={len(unexpected)}")
+    if duplicates:
+        print(f"  duplicated codes (code: sends): {dict(list(duplicates.items())[:20])}")
+    if missing:
+        print(f"  missing codes: {missing[:20]}{' ...' if len(missing) > 20 else ''}")
+    if misrouted:
+        print(f"  misrouted codes: {misrouted[:20]}")
+    print(f"code latency (s)     p50={percentile(latencies, 50):.3f}  p90={percentile(latencies, 90):.3f}  "
+          f"p99={percentile(latencies, 99):.3f}  max={latencies[-1] if latencies else float('nan'):.3f}"
+          f"  min={latencies[0] if latencies else float('nan'):.3f}")
+    print(f"list GETs/acct/tick  mean={sum(per_tick) / len(per_tick):.3f}  max={max(per_tick):.3f}  "
+          f"min={min(per_tick):.3f}   ({len(in_window)} list GETs in {window_end - window_start:.1f}s "
+          f"= {intervals:.1f} intervals, {len(keys)} accounts)")
+    print(f"poll ticks seen      {len(bursts)}  tick start gap p50={percentile(gaps, 50):.3f}s "
+          f"max={gaps[-1] if gaps else float('nan'):.3f}s  request spread in a tick "
+          f"p50={percentile(spreads, 50):.3f}s max={spreads[-1] if spreads else float('nan'):.3f}s")
+    print(f"per-rental GETs      {per_rental_gets}")
+    print("provider requests    " + ", ".join(f"{path}: {n}" for path, n in by_path.most_common()))
+    tg_calls = Counter(c.method for c in tg.calls())
+    print("telegram calls       " + ", ".join(f"{m}: {n}" for m, n in tg_calls.most_common()))
+    print(f"bot peak RSS         VmHWM={hwm_mb:.1f} MB  max sampled VmRSS={rss_peak_mb:.1f} MB")
+    print(f"bot exit code        {rc}")
+    problems = [line for line in bot_log.splitlines() if line.strip()]
+    if problems:
+        print(f"bot log ({len(problems)} lines at WARNING+; last 10):")
+        for line in problems[-10:]:
+            print("  " + line[:300])
+
+    list_ok = bool(per_tick) and max(per_tick) <= TARGET_LIST_PER_TICK * 1.05 and per_rental_gets == 0
+    once_ok = not duplicates and not missing and not misrouted
+    print()
+    print("target                                   figure        result")
+    print(f"p50 latency <= {TARGET_P50} s                  {percentile(latencies, 50):8.3f} s    "
+          f"{verdict(percentile(latencies, 50) <= TARGET_P50)}")
+    print(f"p99 latency <= {TARGET_P99} s                   {percentile(latencies, 99):8.3f} s    "
+          f"{verdict(percentile(latencies, 99) <= TARGET_P99)}")
+    print(f"1 list GET per account per tick          {max(per_tick):8.3f}      "
+          f"{verdict(list_ok)}  (max per account; per-rental GETs {per_rental_gets})")
+    print(f"peak RSS <= {TARGET_RSS_MB:.0f} MB                      {rss_mb:8.1f} MB   "
+          f"{verdict(rss_mb <= TARGET_RSS_MB)}")
+    print(f"every code exactly once                  {len(expected) - len(missing)}/{len(expected)}     "
+          f"{verdict(once_ok)}")
+    if (cfg.rentals, cfg.chats, cfg.poll_interval) != (1000, 100, 1.0):
+        print("(targets are stated for N=1000, M=100, POLL_INTERVAL_SECONDS=1)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    cfg = parse_args(argv)
+    raise SystemExit(asyncio.run(run(cfg)))
+
+
+if __name__ == "__main__":
+    main()
