@@ -30,13 +30,16 @@ POLLER_JOB = "poller"
 SANDBOX_KEY = "sandbox_simulators"
 
 
-def build_application(settings: Settings, *, sandbox: bool = False) -> Application:  # type: ignore[type-arg]
-    """The whole bot as one PTB Application; `sandbox` adds the in-process provider simulators."""
+def build_application(
+    settings: Settings, *, sandbox: bool = False, sandbox_sms_delay: float = 5.0
+) -> Application:  # type: ignore[type-arg]
+    """The whole bot as one PTB Application; `sandbox` adds the in-process provider simulators,
+    whose numbers each receive a code `sandbox_sms_delay` seconds after they are ordered."""
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         effective = settings
         if sandbox:
-            effective = await _start_sandbox(app, settings)
+            effective = await _start_sandbox(app, settings, sandbox_sms_delay)
         await _open_services(app, effective)
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
@@ -92,10 +95,11 @@ async def _open_services(app: Application, settings: Settings) -> None:  # type:
     logger.info("bot ready; polling providers every %ss", settings.poll_interval_seconds)
 
 
-async def _start_sandbox(app: Application, settings: Settings) -> Settings:  # type: ignore[type-arg]
+async def _start_sandbox(app: Application, settings: Settings, sms_delay: float) -> Settings:  # type: ignore[type-arg]
+    # Imported here: the simulators are not part of the production code path.
     from providers.sandbox.kiwi_sim import KiwiSimulator
 
-    kiwi = KiwiSimulator(sandbox=True, auto_sms_after=5.0)
+    kiwi = KiwiSimulator(sandbox=True, auto_sms_after=sms_delay)
     await kiwi.start()
     app.bot_data[SANDBOX_KEY] = [kiwi]
     logger.info("sandbox: kiwiSMS simulator on %s (any key starting with 'demo' works)", kiwi.base_url)

@@ -1,0 +1,45 @@
+"""`python -m bot sandbox`: every flow with demo credentials and no money."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_application, running
+from tests.fakes.telegram import FakeTelegram
+from tests.helpers import Chat
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def test_demo_key_connects_with_50_dollars_and_a_code_arrives(make_settings: Any, tg: FakeTelegram) -> None:
+    settings = make_settings(kiwi_base_url="http://127.0.0.1:9")  # replaced by the sandbox's own simulator
+    async with running(build_application(settings, sandbox=True, sandbox_sms_delay=0.3)):
+        chat = Chat(tg, 1001)
+        connected = await chat.connect_kiwi("demo")
+        assert "balance $50.00" in connected.text
+        await chat.buy("WhatsApp")
+        code = await chat.expect("🔑")
+        assert re.match(r"🔑 \d{6}\n", code.text)
+
+
+async def test_sandbox_command_starts_with_only_a_bot_token(tg: FakeTelegram, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_", "KIWI_", "DATABASE_"))}
+    env.update(PYTHONPATH=str(ROOT), TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_API_BASE_URL=tg.base_url)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sandbox", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        chat = Chat(tg, 1001)
+        connected = await chat.connect_kiwi("demo-person")
+        assert "balance $50.00" in connected.text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), timeout=20)
+    assert (tmp_path / "data" / "sandbox.sqlite3").exists()
