@@ -16,6 +16,7 @@ import asyncio
 import os
 import random
 import re
+import resource
 import signal
 import sys
 import tempfile
@@ -166,6 +167,20 @@ async def wait_until_polling(sim: KiwiSimulator, proc: asyncio.subprocess.Proces
         await asyncio.sleep(0.02)
 
 
+def proc_cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process, from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def self_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def proc_status_kb(pid: int, field: str) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -300,8 +315,11 @@ async def run(cfg: Config) -> int:
                 loop = asyncio.get_running_loop()
                 t0 = loop.time() + cfg.warmup
                 window_start = time.monotonic() + cfg.warmup
+                # CPU over the whole SMS phase, to see which process (bot or this one) is busy.
+                cpu_bot_0, cpu_self_0 = proc_cpu_seconds(proc.pid), self_cpu_seconds()
                 failed = await inject_sms(sim, plan, t0)
                 window_end = time.monotonic()
+                cpu_bot_1, cpu_self_1 = proc_cpu_seconds(proc.pid), self_cpu_seconds()
                 waited = await drain(tg, chat_ids, set(expected), cfg.drain)
                 await asyncio.sleep(cfg.poll_interval * 2)  # a late duplicate would show up here
                 vm_hwm_kb = proc_status_kb(proc.pid, "VmHWM")
@@ -379,6 +397,11 @@ async def run(cfg: Config) -> int:
     tg_calls = Counter(c.method for c in tg.calls())
     print("telegram calls       " + ", ".join(f"{m}: {n}" for m, n in tg_calls.most_common()))
     print(f"bot peak RSS         VmHWM={hwm_mb:.1f} MB  max sampled VmRSS={rss_peak_mb:.1f} MB")
+    span = window_end - window_start + cfg.warmup
+    if cpu_bot_0 is not None and cpu_bot_1 is not None:
+        print(f"CPU during SMS phase bot {cpu_bot_1 - cpu_bot_0:.1f}s ({(cpu_bot_1 - cpu_bot_0) / span:.0%} of a core), "
+              f"benchmark process (simulator + fake Telegram) {cpu_self_1 - cpu_self_0:.1f}s "
+              f"({(cpu_self_1 - cpu_self_0) / span:.0%}) over {span:.1f}s")
     print(f"bot exit code        {rc}")
     problems = [line for line in bot_log.splitlines() if line.strip()]
     if problems:

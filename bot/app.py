@@ -17,6 +17,7 @@ from bot.services import SERVICES_KEY, Services
 from handlers.registry import COMMANDS, register
 from providers.http import create_http_client
 from providers.registry import ProviderEndpoints
+from storage.chats import ChatStore
 from storage.credentials import CredentialStore
 from storage.crypto import SecretBox
 from storage.database import Database
@@ -70,6 +71,7 @@ async def _open_services(app: Application, settings: Settings) -> None:  # type:
         settings=settings,
         db=db,
         http=create_http_client(timeout=settings.provider_timeout_seconds),
+        chats=ChatStore(db),
         credentials=CredentialStore(db, SecretBox(settings.encryption_keys)),
         orders=OrderStore(db),
         purchases=PurchaseStore(db),

@@ -28,15 +28,23 @@ class Poller:
 
     async def tick(self) -> None:
         """Poll every account with live orders concurrently; one slow account delays no other."""
+        import time as _t
+        _a = _t.perf_counter()
         orders = [o for o in await self._services.orders.all_active() if o.id not in self._services.busy_orders]
+        _b = _t.perf_counter()
         accounts: dict[tuple[int, ProviderId], list[OrderRecord]] = defaultdict(list)
         for order in orders:
             accounts[(order.chat_id, order.provider)].append(order)
         known = await self._services.messages.known_ids(o.id for o in orders)
+        _c = _t.perf_counter()
         await asyncio.gather(
             *(self._poll_account(chat_id, provider, batch, known) for (chat_id, provider), batch in accounts.items())
         )
+        _d = _t.perf_counter()
         await self._delivery.flush_outbox()
+        _e = _t.perf_counter()
+        with open("/tmp/ticks.log", "a") as f:
+            f.write(f"{_t.time():.3f} all_active={_b-_a:.3f} known={_c-_b:.3f} poll={_d-_c:.3f} flush={_e-_d:.3f} total={_e-_a:.3f}\n")
 
     async def _poll_account(
         self,

@@ -11,6 +11,7 @@ from bot.config import Settings
 from providers.base import ProviderClient
 from providers.models import ProviderId
 from providers.registry import ProviderEndpoints, make_client
+from storage.chats import ChatStore
 from storage.credentials import CredentialStore
 from storage.database import Database
 from storage.messages import MessageStore
@@ -25,6 +26,7 @@ class Services:
     settings: Settings
     db: Database
     http: httpx.AsyncClient
+    chats: ChatStore
     credentials: CredentialStore
     orders: OrderStore
     purchases: PurchaseStore

@@ -31,7 +31,8 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # In a private chat the chat is the user: anything else is a forged or foreign button.
         await answer(update, texts.FOREIGN_BUTTON, alert=True)
         raise ApplicationHandlerStop
-    allowed = get_services(context).settings.allowed_user_ids
+    services = get_services(context)
+    allowed = services.settings.allowed_user_ids
     if allowed and (user is None or user.id not in allowed):
         refused: set[int] = context.bot_data.setdefault(_REFUSED_KEY, set())
         user_id = user.id if user else 0
@@ -45,3 +46,5 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await answer(update)
         logger.info("refused user %s", user_id)
         raise ApplicationHandlerStop
+    if chat is not None:
+        await services.chats.remember(chat.id, user.id if user else None)

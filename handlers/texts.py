@@ -40,6 +40,7 @@ AMBIGUOUS_PURCHASE = (
     "⚠️ I could not confirm whether the order went through (the provider did not answer in time).\n"
     "It may have been placed: check /orders in a minute before buying again."
 )
+RECONCILED = "✅ The order that could not be confirmed earlier did go through:"
 FILTER_HINT = "Type part of a name to filter."
 NO_MATCH = "No service matches “{query}”. Type another name, or /cancel."
 DISCONNECTED = "{provider} disconnected. Your order history is kept."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import timedelta
 
 from providers.models import Offer, ProviderId, RemoteOrder
 from storage.database import Database, to_db_time, utcnow
@@ -48,6 +49,14 @@ class PurchaseStore:
             "SELECT * FROM purchases WHERE id = ? AND chat_id = ?", (purchase_id, chat_id)
         )
         return None if row is None else PurchaseRecord.from_row(row)
+
+    async def unresolved(self, max_age_hours: int = 24) -> list[PurchaseRecord]:
+        """Purchases whose outcome is unknown (they may have charged), for reconciliation."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM purchases WHERE state = ? AND created_at >= ? ORDER BY created_at",
+            (PurchaseState.UNKNOWN, to_db_time(utcnow() - timedelta(hours=max_age_hours))),
+        )
+        return [PurchaseRecord.from_row(r) for r in rows]
 
     async def transition(self, purchase_id: str, chat_id: int, from_state: str, to_state: str,
                          error: str | None = None) -> bool:

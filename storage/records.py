@@ -73,6 +73,7 @@ class PurchaseRecord:
     state: str
     order_id: int | None
     error: str | None
+    created_at: datetime
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> "PurchaseRecord":
@@ -90,6 +91,7 @@ class PurchaseRecord:
             state=row["state"],
             order_id=row["order_id"],
             error=row["error"],
+            created_at=from_db_time(row["created_at"]),  # type: ignore[arg-type]
         )
 
 
