@@ -83,7 +83,7 @@ async def _open_services(app: Application, settings: Settings) -> None:  # type:
     delivery = Delivery(services, app.bot)
     app.bot_data[SERVICES_KEY] = services
     app.bot_data["delivery"] = delivery
-    app.bot_data["poller"] = Poller(services, delivery)
+    app.bot_data["poller"] = Poller(services, delivery, app.bot)
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
     assert app.job_queue is not None
     app.job_queue.run_repeating(

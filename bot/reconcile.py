@@ -51,6 +51,8 @@ async def adopt(
         if remote is None:
             continue
         unclaimed.remove(remote)
+        if await services.orders.by_remote_id(purchase.chat_id, purchase.provider, remote.order_id):
+            continue  # already ours (e.g. renewed from the bot meanwhile): not this purchase
         order = await services.purchases.complete(purchase, remote)
         adopted.append(order)
         logger.info("purchase %s reconciled as order %s", purchase.id, order.id)

@@ -94,7 +94,8 @@ async def send(
         raise ProviderUnavailable(
             provider=provider, may_have_charged=may_charge and not not_sent
         ) from None
-    logger.debug("%s %s %s -> %s", provider, method, _url_for_log(url), response.status_code)
+    if logger.isEnabledFor(logging.DEBUG):  # _url_for_log parses the URL: not on every poll for nothing
+        logger.debug("%s %s %s -> %s", provider, method, _url_for_log(url), response.status_code)
     return response
 
 

@@ -58,6 +58,7 @@ MIGRATIONS: list[str] = [
         created_at       TEXT NOT NULL,
         updated_at       TEXT NOT NULL
     );
+    CREATE INDEX purchases_state ON purchases (state, created_at);
     CREATE TABLE messages (
         id                  INTEGER PRIMARY KEY AUTOINCREMENT,
         order_id            INTEGER NOT NULL REFERENCES orders (id),

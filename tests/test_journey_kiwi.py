@@ -183,3 +183,22 @@ async def test_a_button_from_another_chats_message_does_nothing(
     (rental,) = kiwi.rentals_of(KIWI_KEY)
     assert rental.status == "WAITING"
     assert kiwi.request_count("POST", f"/api/v1/rentals/{rental.id}/cancel") == 0
+
+
+async def test_a_rent_whose_outcome_stays_unknown_is_adopted_not_bought_again(
+    make_settings: Any, tg: FakeTelegram, kiwi: KiwiSimulator, chat: Chat
+) -> None:
+    from bot.app import build_application, running
+
+    kiwi.add_account(KIWI_KEY, Decimal("5.00"))
+    async with running(build_application(make_settings(provider_timeout_seconds=0.3))):
+        await chat.connect_kiwi()
+        await chat.open_confirmation("WhatsApp")
+        kiwi.delay_next("POST", "/api/v1/rentals", 1.0, times=10)  # every attempt times out
+        chat.press("Confirm")
+        warning = await chat.expect("could not confirm", timeout=15)
+        assert "check /orders" in warning.text
+        adopted = await chat.expect("did go through", timeout=10)
+    (rental,) = kiwi.rentals_of(KIWI_KEY)
+    assert rental.phone in adopted.text and "Cancel" in adopted.button_labels
+    assert kiwi.balance_of(KIWI_KEY) == Decimal("5.00") - rental.price

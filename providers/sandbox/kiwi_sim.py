@@ -14,7 +14,6 @@ import json
 import logging
 import random
 import re
-import socket
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta, timezone
@@ -105,7 +104,6 @@ class KiwiSimulator:
         self._stopping = asyncio.Event()
         self._server = LoopbackServer(self.app, port=port)
         await self._server.start()
-        _enable_nodelay(self._server)
 
     async def stop(self) -> None:
         # Wake delayed/stalled responses first so uvicorn's graceful shutdown does not wait on them.
@@ -557,21 +555,6 @@ class KiwiSimulator:
 
     def _not_found(self, ctx: RequestContext, account: Account | None) -> Response:
         return error(404, "Not found", "NOT_FOUND")
-
-
-def _enable_nodelay(server: LoopbackServer) -> None:
-    """Set TCP_NODELAY on the listening socket (accepted sockets inherit it on Linux).
-
-    Why: LoopbackServer creates its socket with proto=0, so asyncio skips its usual TCP_NODELAY and
-    every keep-alive response (headers and body are separate writes) stalls ~40 ms on Nagle +
-    delayed ACK. Remove once LoopbackServer sets it itself.
-    """
-    sock = getattr(server, "_socket", None)
-    if isinstance(sock, socket.socket):
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass  # only a latency optimisation
 
 
 def _action(rental: SimRental) -> JSONResponse:

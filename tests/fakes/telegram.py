@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,21 +44,6 @@ _DEFAULT_DESCRIPTIONS = {
 _COMMAND_RE = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
 
 
-class _NoDelayLoopbackServer(LoopbackServer):
-    """LoopbackServer whose connections disable Nagle's algorithm.
-
-    Its listening socket is created with proto 0, so asyncio does not set TCP_NODELAY on
-    accepted connections; uvicorn writes headers and body separately and the body then
-    waits for the client's delayed ACK: ~40 ms per request. Linux accepted sockets
-    inherit TCP_NODELAY from the listener, so set it there.
-    """
-
-    async def start(self) -> None:
-        await super().start()
-        if self._socket is not None:
-            self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
 class FakeTelegram:
     def __init__(
         self,
@@ -72,7 +56,7 @@ class FakeTelegram:
         self.bot_username = bot_username
         self._state = TelegramState(token, bot_username)
         self._methods = BotApiMethods(self._state, strict_html=strict_html)
-        self._server = _NoDelayLoopbackServer(build_app(self._state, self._methods))
+        self._server = LoopbackServer(build_app(self._state, self._methods))
         self._query_ids = itertools.count(4_000_000_000_000_000_001)
 
     # -- lifecycle ------------------------------------------------------------------
