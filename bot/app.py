@@ -80,6 +80,7 @@ async def _open_services(app: Application, settings: Settings) -> None:  # type:
             nonvoip=settings.nonvoip_base_url, kiwi=settings.kiwi_base_url, gotsms=settings.gotsms_base_url
         ),
     )
+    services.rejected_accounts = await services.credentials.rejected()
     delivery = Delivery(services, app.bot)
     app.bot_data[SERVICES_KEY] = services
     app.bot_data["delivery"] = delivery

@@ -7,11 +7,13 @@ import logging
 from collections import defaultdict
 
 from telegram import Bot
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.delivery import Delivery
 from bot.reconcile import adopt
 from bot.services import Services
+from handlers import texts
 from providers.errors import BadCredentials, OrderNotFound, ProviderError
 from providers.models import ProviderId
 from storage.records import OrderRecord, PurchaseRecord
@@ -41,10 +43,13 @@ class Poller:
         orders = [o for o in await self._services.orders.all_active() if o.id not in self._services.busy_orders]
         accounts: dict[tuple[int, ProviderId], list[OrderRecord]] = defaultdict(list)
         for order in orders:
-            accounts[(order.chat_id, order.provider)].append(order)
+            if (order.chat_id, order.provider) not in self._services.rejected_accounts:
+                accounts[(order.chat_id, order.provider)].append(order)
         # Purchases that may have charged are looked for in their account's live orders.
         unresolved: dict[tuple[int, ProviderId], list[PurchaseRecord]] = defaultdict(list)
         for purchase in await self._services.purchases.unresolved():
+            if (purchase.chat_id, purchase.provider) in self._services.rejected_accounts:
+                continue
             unresolved[(purchase.chat_id, purchase.provider)].append(purchase)
             accounts.setdefault((purchase.chat_id, purchase.provider), [])
         known = await self._services.messages.known_ids(o.id for o in orders)
@@ -93,11 +98,22 @@ class Poller:
                             continue
                     await self._delivery.apply(order, current, known.get(order.id, set()))
             except BadCredentials:
-                logger.warning("chat %s: %s credentials rejected; not polling", chat_id, provider.value)
+                await self._credentials_rejected(chat_id, provider)
             except ProviderError as exc:
                 logger.info("poll of %s for chat %s failed: %s", provider.value, chat_id, type(exc).__name__)
             except Exception:
                 logger.exception("poll of %s for chat %s crashed", provider.value, chat_id)
+
+
+    async def _credentials_rejected(self, chat_id: int, provider: ProviderId) -> None:
+        """Stop polling the account and tell the chat once; /connect resumes it."""
+        logger.warning("chat %s: %s credentials rejected; polling stopped", chat_id, provider.value)
+        self._services.rejected_accounts.add((chat_id, provider))
+        await self._services.credentials.mark_rejected(chat_id, provider)
+        try:
+            await self._bot.send_message(chat_id, texts.credentials_rejected(provider))
+        except TelegramError as exc:
+            logger.warning("could not tell chat %s: %s", chat_id, exc)
 
 
 async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -36,6 +36,8 @@ class Services:
     _clients: dict[tuple[int, ProviderId], ProviderClient] = field(default_factory=dict)
     # Orders a handler is acting on right now: the poller leaves them alone meanwhile.
     busy_orders: set[int] = field(default_factory=set)
+    # Accounts whose credentials the provider refused while polling (mirrored in the database).
+    rejected_accounts: set[tuple[int, ProviderId]] = field(default_factory=set)
 
     async def client_for(self, chat_id: int, provider: ProviderId) -> ProviderClient | None:
         key = (chat_id, provider)
@@ -53,7 +55,9 @@ class Services:
         return make_client(provider, credentials, self.http, self.endpoints)
 
     def forget_client(self, chat_id: int, provider: ProviderId) -> None:
+        """After connect or disconnect: the next use decrypts the new credentials."""
         self._clients.pop((chat_id, provider), None)
+        self.rejected_accounts.discard((chat_id, provider))
 
 
 def get_services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -13,7 +13,7 @@ from bot.services import get_services
 from handlers import callbacks as cb
 from handlers import keyboards, texts
 from handlers.common import answer, chat_id_of, clear_awaiting, set_awaiting, show
-from providers.errors import ProviderError
+from providers.errors import AccountSuspended, BadCredentials, ProviderError
 from providers.models import ProviderId
 
 logger = logging.getLogger(__name__)
@@ -62,8 +62,11 @@ async def credential_received(update: Update, context: ContextTypes.DEFAULT_TYPE
     services = get_services(context)
     try:
         balance = await services.client_from(provider, credentials).get_balance()
-    except ProviderError as exc:
+    except (BadCredentials, AccountSuspended) as exc:
         await status.edit_text(texts.connect_failed(provider, exc.user_message), parse_mode=ParseMode.HTML)
+        return
+    except ProviderError as exc:
+        await status.edit_text(texts.connect_unchecked(provider, exc.user_message), parse_mode=ParseMode.HTML)
         return
     await services.credentials.save(chat_id_of(update), provider, credentials)
     services.forget_client(chat_id_of(update), provider)

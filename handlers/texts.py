@@ -101,6 +101,20 @@ def connect_failed(provider: ProviderId, reason: str) -> str:
     )
 
 
+def connect_unchecked(provider: ProviderId, reason: str) -> str:
+    return (
+        f"⚠️ Could not check the credentials with {provider_name(provider)}: {escape(reason)}\n"
+        "Nothing was stored. Send them again in a moment, or /cancel."
+    )
+
+
+def credentials_rejected(provider: ProviderId) -> str:
+    return (
+        f"⚠️ {provider_name(provider)} no longer accepts the stored credentials, so your orders there "
+        "are not being watched. /connect it again to resume."
+    )
+
+
 def provider_error(provider: ProviderId, reason: str) -> str:
     return f"{provider_name(provider)}: {escape(reason)}"
 

@@ -54,38 +54,6 @@ class IdempotencyConflict(ProviderError):
     default_message = "The same request is already being processed; check /orders."
 
 
-class PriceChangeRequired(ProviderError):
-    default_message = "The price changed."
-
-    def __init__(
-        self,
-        user_message: str | None = None,
-        *,
-        provider: str | None = None,
-        quoted_price: Decimal | None = None,
-        allowed_price: Decimal | None = None,
-        available_price: Decimal | None = None,
-    ) -> None:
-        super().__init__(user_message, provider=provider)
-        self.quoted_price = quoted_price
-        self.allowed_price = allowed_price
-        self.available_price = available_price
-
-
-class PremiumBidAvailable(ProviderError):
-    default_message = "A premium bid is available."
-
-    def __init__(
-        self,
-        user_message: str | None = None,
-        *,
-        provider: str | None = None,
-        recommended_bid: int | None = None,
-    ) -> None:
-        super().__init__(user_message, provider=provider)
-        self.recommended_bid = recommended_bid
-
-
 class RateLimited(ProviderError):
     default_message = "The provider is rate limiting us; try again shortly."
 

@@ -41,7 +41,10 @@ class Action(StrEnum):
     """Things a user can do to an order; the order card shows a button per action."""
 
     CANCEL = "cancel"
+    REJECT = "reject"
     DONE = "done"
+    REUSE = "reuse"
+    ACTIVATE = "activate"
     RENEW = "renew"
     REFRESH = "refresh"
 
@@ -98,3 +101,32 @@ class RemoteOrder:
     messages: tuple[IncomingSms, ...] = field(default_factory=tuple)
     # True/False when the provider says whether the money came back; None = unknown.
     refunded: bool | None = None
+
+
+@dataclass(frozen=True)
+class PriceChangeDecision:
+    """The provider wants a higher price: shown to the user, retried only on their tap."""
+
+    quoted_price: Decimal | None
+    allowed_price: Decimal | None
+    available_price: Decimal
+
+
+@dataclass(frozen=True)
+class PremiumBidDecision:
+    """A premium bid (percent above the price) would get a number: retried only on the user's tap."""
+
+    recommended_bid: int
+
+
+@dataclass(frozen=True)
+class ActivationWindow:
+    """A long-term number's online window after `activate`."""
+
+    online: bool
+    ends_at: datetime | None
+    message: str = ""
+
+
+# What ordering can answer besides an error: the order, or a decision for the user.
+OrderOutcome = RemoteOrder | PriceChangeDecision | PremiumBidDecision

@@ -22,6 +22,28 @@ class CredentialStore:
             " updated_at = excluded.updated_at",
             (chat_id, provider.value, self._box.seal(secret), now, now),
         )
+        await self._clear_rejected(chat_id, provider)
+
+    async def mark_rejected(self, chat_id: int, provider: ProviderId) -> None:
+        """The provider refused these credentials while polling: stop until they are replaced."""
+        await self._db.execute(
+            "INSERT OR REPLACE INTO settings (chat_id, key, value) VALUES (?, ?, ?)",
+            (chat_id, f"rejected:{provider.value}", to_db_time(utcnow())),
+        )
+
+    async def rejected(self) -> set[tuple[int, ProviderId]]:
+        rows = await self._db.fetchall("SELECT chat_id, key FROM settings WHERE key LIKE 'rejected:%'")
+        known = {p.value for p in ProviderId}
+        return {
+            (row["chat_id"], ProviderId(row["key"].split(":", 1)[1]))
+            for row in rows
+            if row["key"].split(":", 1)[1] in known
+        }
+
+    async def _clear_rejected(self, chat_id: int, provider: ProviderId) -> None:
+        await self._db.execute(
+            "DELETE FROM settings WHERE chat_id = ? AND key = ?", (chat_id, f"rejected:{provider.value}")
+        )
 
     async def load(self, chat_id: int, provider: ProviderId) -> dict[str, str] | None:
         row = await self._db.fetchone(
@@ -41,6 +63,7 @@ class CredentialStore:
         count = await self._db.execute(
             "DELETE FROM credentials WHERE chat_id = ? AND provider = ?", (chat_id, provider.value)
         )
+        await self._clear_rejected(chat_id, provider)
         return count > 0
 
     async def rotate_all(self) -> int:

@@ -97,3 +97,32 @@ def test_keygen_prints_a_usable_key(tmp_path: Path) -> None:
     result = _run_bot({}, "keygen", cwd=tmp_path)
     assert result.returncode == 0
     Fernet(result.stdout.strip().encode())  # raises if it is not a key
+
+
+def test_rotate_keys_re_encrypts_with_the_first_key(tmp_path: Path) -> None:
+    import asyncio
+
+    from providers.models import ProviderId
+    from storage.credentials import CredentialStore
+    from storage.crypto import SecretBox
+    from storage.database import Database
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    database = tmp_path / "bot.sqlite3"
+
+    async def seal_with_old() -> None:
+        db = await Database.open(database)
+        await CredentialStore(db, SecretBox([old])).save(5, ProviderId.KIWI, {"api_key": "lsms_a_b"})
+        await db.close()
+
+    async def open_with_new() -> dict[str, str] | None:
+        db = await Database.open(database)
+        try:
+            return await CredentialStore(db, SecretBox([new])).load(5, ProviderId.KIWI)
+        finally:
+            await db.close()
+
+    asyncio.run(seal_with_old())
+    result = _run_bot(_env(BOT_ENCRYPTION_KEY=f"{new},{old}", DATABASE_PATH=str(database)), "rotate-keys", cwd=tmp_path)
+    assert result.returncode == 0 and "re-encrypted 1" in result.stdout
+    assert asyncio.run(open_with_new()) == {"api_key": "lsms_a_b"}

@@ -133,3 +133,23 @@ async def test_the_bot_process_restarted_still_delivers_the_code_once(
     assert b"getUpdates" in logs or b"DEBUG" in logs  # the log was really written at DEBUG
     for secret in (KIWI_KEY, settings.telegram_bot_token, ENCRYPTION_KEY):
         assert secret.encode() not in logs, secret
+
+
+async def test_a_key_revoked_at_the_provider_is_reported_once_and_polling_stops(
+    bot: Any, kiwi: KiwiSimulator, chat: Chat
+) -> None:
+    kiwi.add_account(KIWI_KEY)
+    await chat.connect_kiwi()
+    await chat.buy("WhatsApp")
+    kiwi.fail_next("GET", "/api/v1/rentals", 401, {"error": "Invalid API key", "code": "UNAUTHORIZED"})
+    notice = await chat.expect("no longer accepts")
+    assert "/connect" in notice.text
+    await asyncio.sleep(0.6)
+    polls = kiwi.request_count("GET", "/api/v1/rentals")
+    await asyncio.sleep(0.6)
+    assert kiwi.request_count("GET", "/api/v1/rentals") == polls  # stopped
+    assert sum("no longer accepts" in m.text for m in chat.tg.sent(chat.chat_id)) == 1
+    await chat.connect_kiwi()  # connecting again resumes polling
+    await asyncio.sleep(0.6)
+    assert kiwi.request_count("GET", "/api/v1/rentals") > polls
+    assert sum("no longer accepts" in m.text for m in chat.tg.sent(chat.chat_id)) == 1
