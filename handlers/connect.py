@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -19,8 +21,24 @@ from providers.models import ProviderId
 logger = logging.getLogger(__name__)
 
 KIND_CONNECT = "connect"
-_ASK: dict[ProviderId, str] = {ProviderId.KIWI: texts.KIWI_ASK_KEY}
-_NOT_YET = "{provider} is coming soon; for now you can connect kiwiSMS."
+_NOT_YET = "{provider} is coming soon."
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    key: str
+    prompt: str
+    secret: bool  # a secret's message is deleted from the chat as soon as it is read
+
+
+# What each provider asks for, one message each, in this order.
+FIELDS: dict[ProviderId, tuple[CredentialField, ...]] = {
+    ProviderId.KIWI: (CredentialField("api_key", texts.KIWI_ASK_KEY, secret=True),),
+    ProviderId.NONVOIP: (
+        CredentialField("email", texts.NONVOIP_ASK_EMAIL, secret=False),
+        CredentialField("password", texts.NONVOIP_ASK_PASSWORD, secret=True),
+    ),
+}
 
 
 async def connect_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -39,31 +57,50 @@ async def provider_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await answer(update, texts.OUTDATED_BUTTON, alert=True)
         return
     await answer(update)
-    if provider not in keyboards.SUPPORTED:
+    if provider not in keyboards.SUPPORTED or provider not in FIELDS:
         await show(update, _NOT_YET.format(provider=texts.provider_name(provider)), keyboards.connect_providers())
         return
-    set_awaiting(context, kind=KIND_CONNECT, provider=provider.value)
-    await show(update, _ASK[provider])
+    set_awaiting(context, kind=KIND_CONNECT, provider=provider.value, values={})
+    await show(update, FIELDS[provider][0].prompt)
 
 
-async def credential_received(update: Update, context: ContextTypes.DEFAULT_TYPE, provider: ProviderId) -> None:
-    """Delete the secret from the chat first, then check it against the provider."""
+async def credential_received(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, provider: ProviderId, state: dict[str, Any]
+) -> None:
+    """One credential message: a secret is deleted first; after the last one, check them all."""
     message = update.effective_message
-    assert message is not None and message.text is not None
-    secret = message.text.strip()
-    try:
-        await message.delete()
-    except TelegramError as exc:
-        logger.warning("could not delete a credential message: %s", type(exc).__name__)
     chat = update.effective_chat
-    assert chat is not None
+    assert message is not None and message.text is not None and chat is not None
+    values: dict[str, str] = dict(state.get("values") or {})
+    fields = FIELDS[provider]
+    field = fields[len(values)]
+    values[field.key] = message.text.strip()
+    if field.secret:
+        try:
+            await message.delete()
+        except TelegramError as exc:
+            logger.warning("could not delete a credential message: %s", type(exc).__name__)
+    if len(values) < len(fields):
+        # Only non-secret fields come before the last one, so no secret waits in memory.
+        set_awaiting(context, kind=KIND_CONNECT, provider=provider.value, values=values)
+        await chat.send_message(fields[len(values)].prompt, parse_mode=ParseMode.HTML)
+        return
+    # A rejected set starts over from the first field.
+    set_awaiting(context, kind=KIND_CONNECT, provider=provider.value, values={})
     status = await chat.send_message(f"{texts.CHECKING}\n{texts.SECRET_DELETED_NOTE}")
-    credentials = {"api_key": secret}
+    await _check_and_store(update, context, provider, values, status)
+
+
+async def _check_and_store(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, provider: ProviderId, credentials: dict[str, str], status: Message
+) -> None:
     services = get_services(context)
     try:
         balance = await services.client_from(provider, credentials).get_balance()
     except (BadCredentials, AccountSuspended) as exc:
         await status.edit_text(texts.connect_failed(provider, exc.user_message), parse_mode=ParseMode.HTML)
+        if len(FIELDS[provider]) > 1:  # several fields: ask again from the first one
+            await status.reply_text(FIELDS[provider][0].prompt, parse_mode=ParseMode.HTML)
         return
     except ProviderError as exc:
         await status.edit_text(texts.connect_unchecked(provider, exc.user_message), parse_mode=ParseMode.HTML)
@@ -71,7 +108,7 @@ async def credential_received(update: Update, context: ContextTypes.DEFAULT_TYPE
     await services.credentials.save(chat_id_of(update), provider, credentials)
     services.forget_client(chat_id_of(update), provider)
     clear_awaiting(context)
-    logger.info("chat %s connected %s", chat.id, provider.value)
+    logger.info("chat %s connected %s", chat_id_of(update), provider.value)
     await status.edit_text(
         texts.connected(provider, balance.amount), parse_mode=ParseMode.HTML, reply_markup=keyboards.main_menu()
     )

@@ -108,7 +108,7 @@ def confirm_purchase(purchase: PurchaseRecord) -> InlineKeyboardMarkup:
 
 def order_card(order: OrderRecord) -> InlineKeyboardMarkup | None:
     """Only the actions this provider allows for the order now."""
-    allowed = order_actions(order.provider, order.status)
+    allowed = order_actions(order.provider, order.status, order.section)
     buttons = [_button(_ACTION_LABELS[a], cb.order_action(a, order.id)) for a in Action if a in allowed]
     return InlineKeyboardMarkup([buttons]) if buttons else None
 

@@ -63,7 +63,7 @@ async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if order is None:
         await answer(update, texts.NOT_YOUR_ORDER, alert=True)
         return
-    if action not in order_actions(order.provider, order.status):
+    if action not in order_actions(order.provider, order.status, order.section):
         await answer(update, texts.ORDER_FINISHED if order.status.is_final else texts.ACTION_NOT_AVAILABLE, alert=True)
         await _show_card(update, services, order)
         return
@@ -116,7 +116,7 @@ async def _renewed(
     if await services.orders.by_remote_id(old.chat_id, old.provider, remote.order_id) is not None:
         await answer(update, "This order was already renewed; see the newer card or /orders.", alert=True)
         return
-    new_order = await services.orders.add(old.chat_id, old.provider, remote)
+    new_order = await services.orders.add(old.chat_id, old.provider, remote, old.section)
     if old.status is not OrderStatus.COMPLETED:
         await services.orders.update_status(old.id, OrderStatus.COMPLETED)
     refreshed = await services.orders.get(old.id, old.chat_id)

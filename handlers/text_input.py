@@ -16,7 +16,7 @@ async def text_received(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     state = get_awaiting(context)
     kind = state.get("kind") if state else None
     if state is not None and kind == connect.KIND_CONNECT:
-        await connect.credential_received(update, context, ProviderId(state["provider"]))
+        await connect.credential_received(update, context, ProviderId(state["provider"]), state)
     elif state is not None and kind == buy.KIND_FILTER:
         await buy.filter_typed(update, context, state)
     else:

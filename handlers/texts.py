@@ -26,6 +26,10 @@ KIWI_ASK_KEY = (
     "Send me your <b>kiwiSMS API key</b> (dashboard → API keys, it starts with <code>lsms_</code>).\n"
     "I will delete your message right after reading it. /cancel to stop."
 )
+NONVOIP_ASK_EMAIL = "Send me the <b>email</b> of your NonVoipUsNumber account. /cancel to stop."
+NONVOIP_ASK_PASSWORD = (
+    "Now send the account's <b>password</b>. I will delete your message right after reading it. /cancel to stop."
+)
 CHECKING = "Checking with the provider…"
 SECRET_DELETED_NOTE = "(Your message with the key was deleted from the chat.)"
 CHOOSE_PROVIDER_BUY = "Buy a number — choose a provider:"
@@ -97,7 +101,7 @@ def connected(provider: ProviderId, balance: Decimal) -> str:
 def connect_failed(provider: ProviderId, reason: str) -> str:
     return (
         f"❌ {provider_name(provider)} refused these credentials: {escape(reason)}\n"
-        "Nothing was stored. Send another key, or /cancel."
+        "Nothing was stored. Try again, or /cancel."
     )
 
 

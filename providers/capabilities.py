@@ -11,5 +11,6 @@ from providers.models import Action, OrderStatus, ProviderId
 _TABLES: dict[ProviderId, dict[OrderStatus, frozenset[Action]]] = {ProviderId.KIWI: KIWI_ACTIONS}
 
 
-def order_actions(provider: ProviderId, status: OrderStatus) -> frozenset[Action]:
+def order_actions(provider: ProviderId, status: OrderStatus, section: str = "") -> frozenset[Action]:
+    """`section` is the catalogue section the order was bought from (NonVoipUsNumber's order type)."""
     return _TABLES.get(provider, {}).get(status, frozenset())

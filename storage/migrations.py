@@ -80,4 +80,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (chat_id, key)
     );
     """,
+    # 2: what an order's section is (NonVoipUsNumber's buttons depend on it), and a purchase's
+    # pending decision (price change or premium bid) that the user may accept.
+    """
+    ALTER TABLE orders ADD COLUMN section TEXT NOT NULL DEFAULT '';
+    ALTER TABLE purchases ADD COLUMN decision TEXT;
+    """,
 ]

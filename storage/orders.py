@@ -15,15 +15,10 @@ class OrderStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(self, chat_id: int, provider: ProviderId, remote: RemoteOrder) -> OrderRecord:
+    async def add(self, chat_id: int, provider: ProviderId, remote: RemoteOrder, section: str = "") -> OrderRecord:
         """Record an order the provider confirmed; the same remote id twice yields the first row."""
         now = to_db_time(utcnow())
-        await self._db.execute(
-            "INSERT OR IGNORE INTO orders (chat_id, provider, remote_id, phone, service, service_name,"
-            " price, status, refunded, expires_at, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            order_values(chat_id, provider, remote) + (now, now),
-        )
+        await self._db.execute(INSERT_ORDER, order_values(chat_id, provider, remote, section) + (now, now))
         record = await self.by_remote_id(chat_id, provider, remote.order_id)
         assert record is not None
         return record
@@ -108,7 +103,14 @@ class OrderStore:
         )
 
 
-def order_values(chat_id: int, provider: ProviderId, remote: RemoteOrder) -> tuple[object, ...]:
+INSERT_ORDER = (
+    "INSERT OR IGNORE INTO orders (chat_id, provider, remote_id, phone, service, service_name,"
+    " price, status, refunded, expires_at, section, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def order_values(chat_id: int, provider: ProviderId, remote: RemoteOrder, section: str) -> tuple[object, ...]:
     return (
         chat_id,
         provider.value,
@@ -120,4 +122,5 @@ def order_values(chat_id: int, provider: ProviderId, remote: RemoteOrder) -> tup
         remote.status.value,
         None if remote.refunded is None else int(remote.refunded),
         to_db_time(remote.expires_at),
+        section,
     )

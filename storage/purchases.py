@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from providers.models import Offer, ProviderId, RemoteOrder
 from storage.database import Database, to_db_time, utcnow
-from storage.orders import order_values
+from storage.orders import INSERT_ORDER, order_values
 from storage.records import OrderRecord, PurchaseRecord, PurchaseState
 
 
@@ -58,13 +58,20 @@ class PurchaseStore:
         )
         return [PurchaseRecord.from_row(r) for r in rows]
 
-    async def transition(self, purchase_id: str, chat_id: int, from_state: str, to_state: str,
-                         error: str | None = None) -> bool:
+    async def transition(
+        self,
+        purchase_id: str,
+        chat_id: int,
+        from_state: str,
+        to_state: str,
+        error: str | None = None,
+        decision: str | None = None,
+    ) -> bool:
         """Atomic compare-and-set: of two taps on Confirm, exactly one wins PENDING -> PLACING."""
         count = await self._db.execute(
-            "UPDATE purchases SET state = ?, error = COALESCE(?, error), updated_at = ?"
-            " WHERE id = ? AND chat_id = ? AND state = ?",
-            (to_state, error, to_db_time(utcnow()), purchase_id, chat_id, from_state),
+            "UPDATE purchases SET state = ?, error = COALESCE(?, error), decision = COALESCE(?, decision),"
+            " updated_at = ? WHERE id = ? AND chat_id = ? AND state = ?",
+            (to_state, error, decision, to_db_time(utcnow()), purchase_id, chat_id, from_state),
         )
         return count > 0
 
@@ -73,10 +80,7 @@ class PurchaseStore:
         now = to_db_time(utcnow())
         async with self._db.transaction() as conn:
             await conn.execute(
-                "INSERT OR IGNORE INTO orders (chat_id, provider, remote_id, phone, service,"
-                " service_name, price, status, refunded, expires_at, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                order_values(purchase.chat_id, purchase.provider, remote) + (now, now),
+                INSERT_ORDER, order_values(purchase.chat_id, purchase.provider, remote, purchase.section) + (now, now)
             )
             async with conn.execute(
                 "SELECT * FROM orders WHERE chat_id = ? AND provider = ? AND remote_id = ?",

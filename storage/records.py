@@ -28,6 +28,7 @@ class OrderRecord:
     created_at: datetime
     finished_at: datetime | None
     card_message_id: int | None
+    section: str = ""
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> "OrderRecord":
@@ -46,6 +47,7 @@ class OrderRecord:
             created_at=from_db_time(row["created_at"]),  # type: ignore[arg-type]
             finished_at=from_db_time(row["finished_at"]),
             card_message_id=row["card_message_id"],
+            section=row["section"],
         )
 
 
@@ -55,6 +57,7 @@ class PurchaseState:
     PLACED = "placed"
     FAILED = "failed"  # definite refusal, nothing charged
     UNKNOWN = "unknown"  # may have charged; reconciled by the poller / the user
+    DECIDING = "deciding"  # the provider asked for a decision (price change, premium bid)
     DROPPED = "dropped"  # the user pressed Cancel on the card
 
 
@@ -74,6 +77,7 @@ class PurchaseRecord:
     order_id: int | None
     error: str | None
     created_at: datetime
+    decision: str | None = None  # JSON of the provider's price change / premium offer
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> "PurchaseRecord":
@@ -92,6 +96,7 @@ class PurchaseRecord:
             order_id=row["order_id"],
             error=row["error"],
             created_at=from_db_time(row["created_at"]),  # type: ignore[arg-type]
+            decision=row["decision"],
         )
 
 
