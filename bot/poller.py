@@ -14,7 +14,9 @@ from bot.delivery import Delivery
 from bot.reconcile import adopt
 from bot.services import Services
 from handlers import texts
-from providers.errors import BadCredentials, OrderNotFound, ProviderError
+from bot.request_budget import RequestBudget
+from providers.base import ProviderClient
+from providers.errors import BadCredentials, OrderNotFound, ProviderError, RateLimited
 from providers.models import ProviderId
 from storage.records import OrderRecord, PurchaseRecord
 
@@ -37,6 +39,9 @@ class Poller:
         self._delivery = delivery
         self._bot = bot
         self._limit = asyncio.Semaphore(MAX_CONCURRENT_ACCOUNTS)
+        # Per-order polling (providers without an account-wide endpoint): budget and round-robin cursor.
+        self._budgets: dict[tuple[int, ProviderId], RequestBudget] = {}
+        self._cursors: dict[tuple[int, ProviderId], int] = {}
 
     async def tick(self) -> None:
         """Poll every account with live orders concurrently; one slow account delays no other."""
@@ -80,6 +85,9 @@ class Poller:
                 client = await self._services.client_for(chat_id, provider)
                 if client is None:
                     return  # disconnected: the orders stay as they are until reconnected
+                if getattr(client, "polling", "account") == "order":
+                    await self._poll_each_order(chat_id, provider, client, orders, known)
+                    return
                 remote = {r.order_id: r for r in await client.active_orders()}
                 if purchases:
                     local = {o.remote_id for o in orders}
@@ -104,6 +112,40 @@ class Poller:
             except Exception:
                 logger.exception("poll of %s for chat %s crashed", provider.value, chat_id)
 
+
+    async def _poll_each_order(
+        self,
+        chat_id: int,
+        provider: ProviderId,
+        client: ProviderClient,
+        orders: list[OrderRecord],
+        known: dict[int, set[str]],
+    ) -> None:
+        """One request per order, as many as the account's budget allows, round-robin across ticks."""
+        if not orders:
+            return
+        key = (chat_id, provider)
+        budget = self._budgets.get(key)
+        if budget is None:
+            # 90% of the documented limit: room for the user's own buys and balance checks.
+            rate = 0.9 * getattr(client, "requests_per_minute", 60)
+            budget = self._budgets[key] = RequestBudget(rate, rate / 60 * self._services.settings.poll_interval_seconds)
+        granted = budget.take(len(orders))
+        if granted == 0:
+            return
+        start = self._cursors.get(key, 0) % len(orders)
+        chosen = (orders[start:] + orders[:start])[:granted]
+        self._cursors[key] = start + granted
+        results = await asyncio.gather(*(client.get_order(o.remote_id) for o in chosen), return_exceptions=True)
+        for order, result in zip(chosen, results):
+            if isinstance(result, RateLimited):
+                budget.block(result.retry_after or 5.0)
+            elif isinstance(result, BadCredentials):
+                raise result
+            elif isinstance(result, BaseException):
+                logger.info("poll of %s order %s failed: %s", provider.value, order.id, type(result).__name__)
+            elif order.id not in self._services.busy_orders:
+                await self._delivery.apply(order, result, known.get(order.id, set()))
 
     async def _credentials_rejected(self, chat_id: int, provider: ProviderId) -> None:
         """Stop polling the account and tell the chat once; /connect resumes it."""

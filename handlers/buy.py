@@ -14,9 +14,8 @@ from handlers import callbacks as cb
 from handlers import keyboards, texts
 from handlers.common import answer, chat_id_of, clear_awaiting, get_awaiting, set_awaiting, show
 from providers.base import ProviderClient
-from providers.errors import ProviderError, ProviderUnavailable
+from providers.errors import ProviderError
 from providers.models import Offer, ProviderId, Section
-from storage.records import PurchaseState
 
 logger = logging.getLogger(__name__)
 
@@ -178,90 +177,6 @@ async def offer_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     purchase = await services.purchases.create(chat_id_of(update), provider, offer)
     title = await _section_title(client, section)
     await show(update, texts.confirmation(purchase, title), keyboards.confirm_purchase(purchase))
-
-
-async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Step 5: exactly one order per confirmation card, whatever taps and retries happen."""
-    parts = cb.parse(update.callback_query.data if update.callback_query else None)
-    services = get_services(context)
-    chat_id = chat_id_of(update)
-    purchase = await services.purchases.get(parts[2], chat_id) if len(parts) == 3 else None
-    if purchase is None:
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
-        return
-    # The compare-and-set is the lock: of two taps, only one moves PENDING -> PLACING.
-    if not await services.purchases.transition(purchase.id, chat_id, PurchaseState.PENDING, PurchaseState.PLACING):
-        await answer(update, _why_not(await services.purchases.get(purchase.id, chat_id)))
-        return
-    clear_awaiting(context)
-    await answer(update, texts.PLACING)
-    await show(update, texts.PLACING)
-    client = await services.client_for(chat_id, purchase.provider)
-    if client is None:
-        await services.purchases.transition(purchase.id, chat_id, PurchaseState.PLACING, PurchaseState.FAILED, "not connected")
-        await show(update, f"{texts.provider_name(purchase.provider)} is not connected.", keyboards.connect_providers())
-        return
-    offer = Offer(
-        section=purchase.section,
-        service=purchase.service,
-        name=purchase.service_name,
-        price=purchase.price,
-        stock=purchase.stock,
-        duration_minutes=purchase.duration_minutes,
-    )
-    try:
-        # max_price: never pay more than the card showed.
-        remote = await client.place_order(offer, idempotency_key=purchase.idempotency_key, max_price=purchase.price)
-    except ProviderUnavailable as exc:
-        if exc.may_have_charged:
-            await services.purchases.transition(purchase.id, chat_id, PurchaseState.PLACING, PurchaseState.UNKNOWN, exc.user_message)
-            await show(update, texts.AMBIGUOUS_PURCHASE, keyboards.main_menu())
-            return
-        await _failed(update, services, purchase.id, chat_id, purchase.provider, exc)
-        return
-    except ProviderError as exc:
-        await _failed(update, services, purchase.id, chat_id, purchase.provider, exc)
-        return
-    except Exception:
-        # Unknown outcome: never let the user think nothing happened and buy again.
-        logger.exception("purchase %s crashed", purchase.id)
-        await services.purchases.transition(purchase.id, chat_id, PurchaseState.PLACING, PurchaseState.UNKNOWN, "crash")
-        await show(update, texts.AMBIGUOUS_PURCHASE, keyboards.main_menu())
-        return
-    order = await services.purchases.complete(purchase, remote)
-    logger.info("purchase %s placed as order %s", purchase.id, order.id)
-    card = await show(update, texts.order_card(order, []), keyboards.order_card(order))
-    if card is not None:
-        await services.orders.set_card(order.id, card.message_id)
-
-
-async def _failed(update: Update, services: Services, purchase_id: str, chat_id: int, provider: ProviderId, exc: ProviderError) -> None:
-    await services.purchases.transition(purchase_id, chat_id, PurchaseState.PLACING, PurchaseState.FAILED, exc.user_message)
-    await show(update, texts.purchase_failed(provider, exc.user_message), keyboards.main_menu())
-
-
-def _why_not(purchase: object) -> str:
-    state = getattr(purchase, "state", None)
-    if state == PurchaseState.PLACING:
-        return texts.ALREADY_PLACING
-    if state == PurchaseState.PLACED:
-        return texts.ALREADY_PLACED
-    if state == PurchaseState.UNKNOWN:
-        return "This order's outcome is being checked; see /orders."
-    return texts.PURCHASE_CLOSED
-
-
-async def drop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Cancel on the confirmation card."""
-    parts = cb.parse(update.callback_query.data if update.callback_query else None)
-    services = get_services(context)
-    chat_id = chat_id_of(update)
-    if len(parts) != 3 or not await services.purchases.transition(parts[2], chat_id, PurchaseState.PENDING, PurchaseState.DROPPED):
-        purchase = await services.purchases.get(parts[2], chat_id) if len(parts) == 3 else None
-        await answer(update, _why_not(purchase) if purchase else texts.OUTDATED_BUTTON, alert=purchase is None)
-        return
-    await answer(update)
-    await show(update, texts.PURCHASE_DROPPED, keyboards.main_menu())
 
 
 def _provider(parts: list[str], index: int) -> ProviderId | None:

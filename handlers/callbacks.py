@@ -59,6 +59,10 @@ def buy_confirm(purchase_id: str) -> str:
     return _join("b", "c", purchase_id)
 
 
+def buy_accept(purchase_id: str) -> str:
+    return _join("b", "a", purchase_id)
+
+
 def buy_drop(purchase_id: str) -> str:
     return _join("b", "x", purchase_id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -103,6 +104,18 @@ def services(provider: ProviderId, section: str, offers: Sequence[Offer], page: 
 def confirm_purchase(purchase: PurchaseRecord) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[_button("Confirm", cb.buy_confirm(purchase.id)), _button("Cancel", cb.buy_drop(purchase.id))]]
+    )
+
+
+def accept_price(purchase: PurchaseRecord, available: Decimal) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[_button(f"Accept {texts.money(available)}", cb.buy_accept(purchase.id)), _button("Cancel", cb.buy_drop(purchase.id))]]
+    )
+
+
+def accept_bid(purchase: PurchaseRecord, bid: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[_button(f"Bid +{bid}%", cb.buy_accept(purchase.id)), _button("Cancel", cb.buy_drop(purchase.id))]]
     )
 
 

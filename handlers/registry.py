@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import balance, buy, connect, history, orders, start, text_input
+from handlers import balance, buy, checkout, connect, history, orders, start, text_input
 from handlers.errors import error_handler
 from handlers.guard import guard
 
@@ -55,8 +55,9 @@ def _handlers() -> list[BaseHandler[Update, object, object]]:
         CallbackQueryHandler(buy.provider_chosen, pattern=r"^b:p:"),
         CallbackQueryHandler(buy.page_chosen, pattern=r"^b:s:"),
         CallbackQueryHandler(buy.offer_chosen, pattern=r"^b:o:"),
-        CallbackQueryHandler(buy.confirm, pattern=r"^b:c:"),
-        CallbackQueryHandler(buy.drop, pattern=r"^b:x:"),
+        CallbackQueryHandler(checkout.confirm, pattern=r"^b:c:"),
+        CallbackQueryHandler(checkout.accept, pattern=r"^b:a:"),
+        CallbackQueryHandler(checkout.drop, pattern=r"^b:x:"),
         CallbackQueryHandler(orders.order_button, pattern=r"^o:"),
         CallbackQueryHandler(history.history_command, pattern=r"^h:"),
         CallbackQueryHandler(start.noop, pattern=r"^noop$"),

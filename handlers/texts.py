@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
 
-from providers.models import PROVIDER_NAMES, Offer, OrderStatus, ProviderId
+from providers.models import PROVIDER_NAMES, Offer, OrderStatus, PremiumBidDecision, PriceChangeDecision, ProviderId
 from storage.records import OrderRecord, PurchaseRecord
 
 PRIVATE_ONLY = "Please talk to me in a private chat: I never handle numbers or credentials in groups."
@@ -167,6 +167,23 @@ def confirmation(purchase: PurchaseRecord, section_title: str) -> str:
     if purchase.stock is not None:
         lines.append(f"In stock: {purchase.stock}")
     return "\n".join(lines)
+
+
+def price_change(purchase: PurchaseRecord, decision: PriceChangeDecision) -> str:
+    quoted = decision.quoted_price if decision.quoted_price is not None else purchase.price
+    return (
+        f"💱 <b>The price changed</b> for {escape(purchase.service_name)} at {provider_name(purchase.provider)}.\n"
+        f"Quoted: {money(quoted)}\nAvailable now: <b>{money(decision.available_price)}</b>\n"
+        "Nothing was bought. Accept the new price, or cancel."
+    )
+
+
+def premium_bid(purchase: PurchaseRecord, decision: PremiumBidDecision) -> str:
+    return (
+        f"⭐ No regular number for {escape(purchase.service_name)} right now, but a premium bid of "
+        f"<b>+{decision.recommended_bid}%</b> over {money(purchase.price)} is likely to get one.\n"
+        "Nothing was bought. Bid, or cancel."
+    )
 
 
 def purchase_failed(provider: ProviderId, reason: str) -> str:

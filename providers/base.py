@@ -5,7 +5,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from decimal import Decimal
 
-from providers.models import Action, Balance, Offer, ProviderId, RemoteOrder, Section
+from providers.models import (
+    Action,
+    Balance,
+    Offer,
+    OrderOutcome,
+    PremiumBidDecision,
+    PriceChangeDecision,
+    ProviderId,
+    RemoteOrder,
+    Section,
+)
 
 
 class ProviderClient(ABC):
@@ -28,8 +38,11 @@ class ProviderClient(ABC):
     @abstractmethod
     async def place_order(
         self, offer: Offer, *, idempotency_key: str, max_price: Decimal | None = None
-    ) -> RemoteOrder:
-        """Buy once. Retries, if any, must be unable to buy twice (same idempotency key)."""
+    ) -> OrderOutcome:
+        """Buy once. Retries, if any, must be unable to buy twice (same idempotency key).
+
+        Besides the order, a provider may answer with a decision for the user (price change,
+        premium bid); the bot shows it and orders again only through `accept_decision`."""
 
     @abstractmethod
     async def get_order(self, order_id: str) -> RemoteOrder:
@@ -42,6 +55,12 @@ class ProviderClient(ABC):
     @abstractmethod
     def actions(self, order: RemoteOrder) -> frozenset[Action]:
         """What the user may do to this order now; the order card shows only these."""
+
+    async def accept_decision(
+        self, offer: Offer, decision: PriceChangeDecision | PremiumBidDecision
+    ) -> OrderOutcome:
+        """Order again on the terms the provider proposed, after the user accepted them."""
+        raise NotImplementedError
 
     async def cancel(self, order_id: str) -> RemoteOrder:
         raise NotImplementedError

@@ -6,7 +6,6 @@ Never put a credential into an error: its text and repr end up in logs.
 
 from __future__ import annotations
 
-from decimal import Decimal
 
 
 class ProviderError(Exception):
