@@ -68,8 +68,8 @@ def buy_drop(purchase_id: str) -> str:
 
 
 # Order card.
-def order_action(action: Action, order_id: int) -> str:
-    return _join("o", action.value, order_id)
+def order_action(action: Action, order_id: int, option: str | None = None) -> str:
+    return _join("o", action.value, order_id) if option is None else _join("o", action.value, order_id, option)
 
 
 # /history

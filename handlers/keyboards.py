@@ -20,10 +20,14 @@ SUPPORTED = frozenset({ProviderId.KIWI})
 
 _ACTION_LABELS: dict[Action, str] = {
     Action.CANCEL: "Cancel",
+    Action.REJECT: "Reject",
     Action.DONE: "Done",
+    Action.REUSE: "Reuse",
+    Action.ACTIVATE: "Activate",
     Action.RENEW: "Renew",
     Action.REFRESH: "Refresh",
 }
+DURATION_LABELS = {"1d": "1 day", "3d": "3 days", "7d": "7 days", "30d": "30 days"}
 
 
 def _button(label: str, data: str) -> InlineKeyboardButton:
@@ -124,6 +128,13 @@ def order_card(order: OrderRecord) -> InlineKeyboardMarkup | None:
     allowed = order_actions(order.provider, order.status, order.section)
     buttons = [_button(_ACTION_LABELS[a], cb.order_action(a, order.id)) for a in Action if a in allowed]
     return InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+def renew_durations(order: OrderRecord, durations: Sequence[str]) -> InlineKeyboardMarkup:
+    row = [
+        _button(f"Renew {DURATION_LABELS.get(d, d)}", cb.order_action(Action.RENEW, order.id, d)) for d in durations
+    ]
+    return InlineKeyboardMarkup([row, [_button("« Back", cb.order_action(Action.REFRESH, order.id))]])
 
 
 def code_message(code: str | None) -> InlineKeyboardMarkup | None:

@@ -13,7 +13,7 @@ from bot.services import Services, get_services
 from handlers import callbacks as cb
 from handlers import keyboards, texts
 from handlers.common import answer, chat_id_of, clear_awaiting, show
-from providers.capabilities import order_actions
+from providers.capabilities import order_actions, renew_durations
 from providers.errors import ProviderError
 from providers.models import Action, OrderStatus, RemoteOrder
 from storage.records import OrderRecord
@@ -22,7 +22,10 @@ logger = logging.getLogger(__name__)
 
 _DONE_ANSWERS: dict[Action, str] = {
     Action.CANCEL: "Cancelled.",
+    Action.REJECT: "Rejected.",
     Action.DONE: "Marked as done.",
+    Action.REUSE: "Reused: waiting for the next SMS on the same number.",
+    Action.ACTIVATE: "Activated.",
     Action.RENEW: "Renewed: a new session on the same number.",
     Action.REFRESH: "Updated.",
 }
@@ -59,6 +62,7 @@ async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     except (IndexError, ValueError):
         await answer(update, texts.OUTDATED_BUTTON, alert=True)
         return
+    option = parts[3] if len(parts) > 3 else None
     order = await services.orders.get(order_id, chat_id_of(update))
     if order is None:
         await answer(update, texts.NOT_YOUR_ORDER, alert=True)
@@ -67,50 +71,84 @@ async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await answer(update, texts.ORDER_FINISHED if order.status.is_final else texts.ACTION_NOT_AVAILABLE, alert=True)
         await _show_card(update, services, order)
         return
+    durations = renew_durations(order.provider, order.section)
+    if action is Action.RENEW and durations and option not in durations:
+        # Providers that renew for a chosen duration: offer the durations first.
+        await answer(update)
+        await show(update, texts.choose_renewal(order), keyboards.renew_durations(order, durations))
+        return
     if order.id in services.busy_orders:
         await answer(update, "Already working on this order…")
         return
     services.busy_orders.add(order.id)
     try:
-        await _perform(update, context, services, order, action)
+        await _perform(update, context, services, order, action, option)
     finally:
         services.busy_orders.discard(order.id)
 
 
 async def _perform(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, order: OrderRecord, action: Action
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    services: Services,
+    order: OrderRecord,
+    action: Action,
+    option: str | None,
 ) -> None:
     client = await services.client_for(order.chat_id, order.provider)
     if client is None:
         await answer(update, f"{texts.provider_name(order.provider)} is not connected; /connect it first.", alert=True)
         return
     delivery: Delivery = context.bot_data["delivery"]
+    note = _DONE_ANSWERS[action]
     try:
         if action is Action.REFRESH:
-            remote = await client.get_order(order.remote_id)
-            order = await delivery.apply(order, remote)
-        elif action is Action.RENEW:
-            # One renewal per order: a repeated tap replays the same renewal instead of buying again.
-            remote = await client.renew(order.remote_id, idempotency_key=f"renew-{order.provider.value}-{order.remote_id}")
-            await _renewed(update, services, delivery, order, remote)
-            return
+            order = await delivery.apply(order, await client.get_order(order.remote_id))
+        elif action is Action.ACTIVATE:
+            window = await client.activate(order.remote_id)
+            note = texts.activation(window)
+        elif action is Action.RENEW and option is not None:
+            remote = await client.renew(order.remote_id, idempotency_key=_renew_key(order), duration=option)
+            order = await _extended(services, delivery, order, remote)
+            note = texts.renewed_until(order)
+        elif action in (Action.RENEW, Action.REUSE):
+            if action is Action.RENEW:
+                # One renewal per order: a repeated tap replays the same renewal instead of buying again.
+                remote = await client.renew(order.remote_id, idempotency_key=_renew_key(order))
+            else:
+                remote = await client.reuse(order.remote_id)
+            if remote.order_id == order.remote_id:  # the same order lives on (NonVoipUsNumber reuse)
+                order = await _extended(services, delivery, order, remote)
+            else:
+                await _renewed(update, services, delivery, order, remote, action)
+                return
         else:
-            remote = await (client.cancel if action is Action.CANCEL else client.done)(order.remote_id)
+            finish = {Action.CANCEL: client.cancel, Action.REJECT: client.reject, Action.DONE: client.done}[action]
             # The user asked for it: no "cancelled on the provider's side" notice.
-            order = await delivery.apply(order, remote, announce_end=False)
+            order = await delivery.apply(order, await finish(order.remote_id), announce_end=False)
+            if action in (Action.CANCEL, Action.REJECT) and order.refunded:
+                note = f"{note[:-1]} — refunded."
     except ProviderError as exc:
         await answer(update, exc.user_message[:190], alert=True)
         return
-    note = _DONE_ANSWERS[action]
-    if action is Action.CANCEL and order.refunded:
-        note = "Cancelled — refunded."
     await _show_card(update, services, order)
     # Answered last, so the answer means the whole action (card included) is finished.
-    await answer(update, note)
+    await answer(update, note, alert=action is Action.ACTIVATE)
+
+
+def _renew_key(order: OrderRecord) -> str:
+    return f"renew-{order.provider.value}-{order.remote_id}"
+
+
+async def _extended(services: Services, delivery: Delivery, order: OrderRecord, remote: RemoteOrder) -> OrderRecord:
+    """The same order, live again or for longer (reuse, renewal in place)."""
+    await services.orders.update_status(order.id, remote.status, expires_at=remote.expires_at)
+    refreshed = await services.orders.get(order.id, order.chat_id)
+    return refreshed or order
 
 
 async def _renewed(
-    update: Update, services: Services, delivery: Delivery, old: OrderRecord, remote: RemoteOrder
+    update: Update, services: Services, delivery: Delivery, old: OrderRecord, remote: RemoteOrder, action: Action
 ) -> None:
     """The renewal is a new order with its own card; the old card shows the old session's end."""
     if await services.orders.by_remote_id(old.chat_id, old.provider, remote.order_id) is not None:
@@ -128,7 +166,7 @@ async def _renewed(
         texts.order_card(new_order, []), parse_mode=ParseMode.HTML, reply_markup=keyboards.order_card(new_order)
     )
     await services.orders.set_card(new_order.id, card.message_id)
-    await answer(update, _DONE_ANSWERS[Action.RENEW])
+    await answer(update, _DONE_ANSWERS[action])
 
 
 async def _show_card(update: Update, services: Services, order: OrderRecord) -> None:

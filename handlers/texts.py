@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
 
-from providers.models import PROVIDER_NAMES, Offer, OrderStatus, PremiumBidDecision, PriceChangeDecision, ProviderId
+from providers.models import PROVIDER_NAMES, ActivationWindow, Offer, OrderStatus, PremiumBidDecision, PriceChangeDecision, ProviderId
 from storage.records import OrderRecord, PurchaseRecord
 
 PRIVATE_ONLY = "Please talk to me in a private chat: I never handle numbers or credentials in groups."
@@ -250,6 +250,23 @@ def finished_notice(order: OrderRecord, status: OrderStatus, refunded: bool | No
         money_note = " — refunded" if refunded else ""
         return f"✖️ Order #{order.id}: {what} was cancelled on the provider's side{money_note}."
     return f"☑️ Order #{order.id}: {what} was completed on the provider's side."
+
+
+def choose_renewal(order: OrderRecord) -> str:
+    return f"Renew <code>{escape(order.phone)}</code> ({escape(order.service_name)}) for how long?"
+
+
+def renewed_until(order: OrderRecord) -> str:
+    if order.expires_at is None:
+        return "Renewed."
+    return f"Renewed until {order.expires_at.strftime('%Y-%m-%d %H:%M')} UTC."
+
+
+def activation(window: ActivationWindow) -> str:
+    state = "online" if window.online else "not online yet"
+    until = f" until {window.ends_at.strftime('%Y-%m-%d %H:%M')} UTC" if window.ends_at else ""
+    extra = f" {window.message}" if window.message else ""
+    return f"Activated: the number is {state}{until}.{extra}"[:190]
 
 
 def history_entry(order: OrderRecord, codes: list[str]) -> str:

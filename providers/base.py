@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from providers.models import (
     Action,
+    ActivationWindow,
     Balance,
     Offer,
     OrderOutcome,
@@ -62,11 +63,21 @@ class ProviderClient(ABC):
         """Order again on the terms the provider proposed, after the user accepted them."""
         raise NotImplementedError
 
+    # Order actions; a client implements those its `actions` can return.
     async def cancel(self, order_id: str) -> RemoteOrder:
+        raise NotImplementedError
+
+    async def reject(self, order_id: str) -> RemoteOrder:
         raise NotImplementedError
 
     async def done(self, order_id: str) -> RemoteOrder:
         raise NotImplementedError
 
-    async def renew(self, order_id: str, *, idempotency_key: str) -> RemoteOrder:
+    async def reuse(self, order_id: str) -> RemoteOrder:
+        raise NotImplementedError
+
+    async def activate(self, order_id: str) -> ActivationWindow:
+        raise NotImplementedError
+
+    async def renew(self, order_id: str, *, idempotency_key: str, duration: str | None = None) -> RemoteOrder:
         raise NotImplementedError

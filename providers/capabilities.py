@@ -14,3 +14,11 @@ _TABLES: dict[ProviderId, dict[OrderStatus, frozenset[Action]]] = {ProviderId.KI
 def order_actions(provider: ProviderId, status: OrderStatus, section: str = "") -> frozenset[Action]:
     """`section` is the catalogue section the order was bought from (NonVoipUsNumber's order type)."""
     return _TABLES.get(provider, {}).get(status, frozenset())
+
+
+def renew_durations(provider: ProviderId, section: str) -> tuple[str, ...]:
+    """Durations a renewal is offered for; empty = renew as is (kiwiSMS: a new session)."""
+    return _DURATIONS.get(provider, {}).get(section, ())
+
+
+_DURATIONS: dict[ProviderId, dict[str, tuple[str, ...]]] = {}

@@ -178,7 +178,8 @@ class KiwiClient(ProviderClient):
         await self._post_action(order_id, "done")
         return await self.get_order(order_id)
 
-    async def renew(self, order_id: str, *, idempotency_key: str) -> RemoteOrder:
+    async def renew(self, order_id: str, *, idempotency_key: str, duration: str | None = None) -> RemoteOrder:
+        """A new ~20 minute session on the same number (kiwiSMS has no duration to choose)."""
         response = await self._purchase(f"{_rental_path(order_id)}/renew", None, idempotency_key)
         self._check(response, "rental")
         return _purchased(response)
