@@ -101,12 +101,15 @@ async def _open_services(app: Application, settings: Settings) -> None:  # type:
 async def _start_sandbox(app: Application, settings: Settings, sms_delay: float) -> Settings:  # type: ignore[type-arg]
     # Imported here: the simulators are not part of the production code path.
     from providers.sandbox.kiwi_sim import KiwiSimulator
+    from providers.sandbox.nonvoip_sim import NonVoipSimulator
 
     kiwi = KiwiSimulator(sandbox=True, auto_sms_after=sms_delay)
-    await kiwi.start()
-    app.bot_data[SANDBOX_KEY] = [kiwi]
-    logger.info("sandbox: kiwiSMS simulator on %s (any key starting with 'demo' works)", kiwi.base_url)
-    return replace(settings, kiwi_base_url=kiwi.base_url)
+    nonvoip = NonVoipSimulator(sandbox=True, auto_sms_after=sms_delay)
+    app.bot_data[SANDBOX_KEY] = [kiwi, nonvoip]
+    for simulator in (kiwi, nonvoip):
+        await simulator.start()
+    logger.info("sandbox: simulators on %s and %s; credentials starting with 'demo' work", kiwi.base_url, nonvoip.base_url)
+    return replace(settings, kiwi_base_url=kiwi.base_url, nonvoip_base_url=nonvoip.base_url)
 
 
 @asynccontextmanager

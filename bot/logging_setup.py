@@ -53,7 +53,8 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(REDACTOR)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # Replace only a handler this function installed before; others (e.g. a test's) stay.
+    root.handlers[:] = [h for h in root.handlers if REDACTOR not in h.filters] + [handler]
     root.setLevel(level)
     floor = max(logging.getLevelName(level), logging.INFO)
     for name in _NOISY_LOGGERS:

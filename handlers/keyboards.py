@@ -16,7 +16,7 @@ from storage.records import OrderRecord, PurchaseRecord
 PAGE_SIZE = 8
 CONNECT_ORDER = (ProviderId.NONVOIP, ProviderId.KIWI, ProviderId.GOTSMS)
 # Only providers with a working client can be connected or bought from.
-SUPPORTED = frozenset({ProviderId.KIWI})
+SUPPORTED = frozenset({ProviderId.KIWI, ProviderId.NONVOIP})
 
 _ACTION_LABELS: dict[Action, str] = {
     Action.CANCEL: "Cancel",

@@ -31,4 +31,8 @@ def make_client(
         from providers.kiwi import KiwiClient
 
         return KiwiClient(http, endpoints.kiwi, credentials["api_key"])
+    if provider is ProviderId.NONVOIP:
+        from providers.nonvoip import NonVoipClient
+
+        return NonVoipClient(http, endpoints.nonvoip, credentials["email"], credentials["password"])
     raise UnsupportedProvider(provider.value)

@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 from bot.app import build_application, running
 from bot.config import Settings
 from providers.sandbox.kiwi_sim import KiwiSimulator
+from providers.sandbox.nonvoip_sim import NonVoipSimulator
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import Chat
 
@@ -35,7 +36,17 @@ async def kiwi() -> AsyncIterator[KiwiSimulator]:
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path, tg: FakeTelegram, kiwi: KiwiSimulator) -> Callable[..., Settings]:
+async def nonvoip() -> AsyncIterator[NonVoipSimulator]:
+    sim = NonVoipSimulator()
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
+def make_settings(
+    tmp_path: Path, tg: FakeTelegram, kiwi: KiwiSimulator, nonvoip: NonVoipSimulator
+) -> Callable[..., Settings]:
     def factory(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "telegram_bot_token": tg.token,
@@ -43,6 +54,7 @@ def make_settings(tmp_path: Path, tg: FakeTelegram, kiwi: KiwiSimulator) -> Call
             "database_path": tmp_path / "data" / "bot.sqlite3",
             "telegram_api_base_url": tg.base_url,
             "kiwi_base_url": kiwi.base_url,
+            "nonvoip_base_url": nonvoip.base_url,
             "poll_interval_seconds": 0.2,
             "provider_timeout_seconds": 5.0,
         }

@@ -5,6 +5,8 @@ from __future__ import annotations
 from tests.fakes.telegram import BotMessage, FakeTelegram
 
 KIWI_KEY = "lsms_test01_c0ffeec0ffeec0ffee"
+NONVOIP_EMAIL = "tess@example.com"
+NONVOIP_PASSWORD = "hunter2-Very-Secret"
 
 
 class Chat:
@@ -36,6 +38,28 @@ class Chat:
         await self.expect("API key")
         self.send(key)
         return await self.expect("connected, balance")
+
+    async def connect_nonvoip(self, email: str = NONVOIP_EMAIL, password: str = NONVOIP_PASSWORD) -> BotMessage:
+        self.send("/connect")
+        await self.expect("Which provider")
+        self.press("NonVoipUsNumber")
+        await self.expect("email")
+        self.send(email)
+        await self.expect("password")
+        self.send(password)
+        return await self.expect("connected, balance")
+
+    async def open_nonvoip_confirmation(self, section: str, service_prefix: str) -> BotMessage:
+        self.send("/buy")
+        await self.expect("choose a provider")
+        self.press("NonVoipUsNumber")
+        await self.expect("choose a section")
+        self.press(section)
+        await self.expect("Services")
+        self.send(service_prefix)
+        await self.expect("matching")
+        self.press_starting(service_prefix)
+        return await self.expect("Confirm your order")
 
     async def open_confirmation(self, service_prefix: str = "WhatsApp", country: str = "USA") -> BotMessage:
         self.send("/buy")

@@ -1,0 +1,199 @@
+"""NonVoipUsNumber through the bot: the real Application against the fake Bot API and the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+from bot.logging_setup import setup_logging
+from providers.sandbox.nonvoip_sim import NonVoipSimulator
+from tests.fakes.telegram import FakeTelegram
+from tests.helpers import NONVOIP_EMAIL, NONVOIP_PASSWORD, Chat
+
+INSTAGRAM_10_MIN = "10000086"
+WHATSAPP_30_DAYS = "9044"
+
+
+async def test_connect_asks_email_then_password_and_deletes_the_password(
+    bot: Any, tg: FakeTelegram, nonvoip: NonVoipSimulator, chat: Chat
+) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("25.00"))
+    connected = await chat.connect_nonvoip()
+    assert "NonVoipUsNumber connected, balance $25.00" in connected.text
+    password_messages = [c for c in tg.calls("deleteMessage")]
+    assert len(password_messages) == 1
+
+
+async def test_wrong_credentials_show_the_providers_reason_and_store_nothing(
+    bot: Any, nonvoip: NonVoipSimulator, chat: Chat
+) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD)
+    chat.send("/connect")
+    await chat.expect("Which provider")
+    chat.press("NonVoipUsNumber")
+    await chat.expect("email")
+    chat.send(NONVOIP_EMAIL)
+    await chat.expect("password")
+    chat.send("not-the-password")
+    failed = await chat.expect("refused")
+    assert "Wrong Auth" in failed.text and "Nothing was stored" in failed.text
+    chat.send("/balance")
+    await chat.expect("No provider is connected")
+
+
+async def test_buy_a_10_minute_number_and_receive_its_code_once(
+    bot: Any, nonvoip: NonVoipSimulator, chat: Chat
+) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
+    await chat.connect_nonvoip()
+    await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
+    chat.press("Confirm")
+    card = await chat.expect("waiting for the SMS")
+    assert card.button_labels == ["Reject", "Refresh"]
+    (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
+    nonvoip.receive_sms(order.order_id, "Your Instagram OTP is 545123")
+    code = await chat.expect("🔑 545123")
+    assert "Your Instagram OTP is 545123" in code.text
+    await chat.expect("code received")
+    await asyncio.sleep(0.8)
+    assert len(chat.codes_sent("545123")) == 1
+
+
+async def test_a_price_change_is_accepted_only_by_a_tap(bot: Any, nonvoip: NonVoipSimulator, chat: Chat) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
+    await chat.connect_nonvoip()
+    nonvoip.require_price_change(INSTAGRAM_10_MIN, Decimal("1.70"))
+    await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
+    chat.press("Confirm")
+    decision = await chat.expect("price changed")
+    assert "$1.70" in decision.text and decision.button_labels == ["Accept $1.70", "Cancel"]
+    assert nonvoip.orders_of(NONVOIP_EMAIL) == []
+    assert nonvoip.request_count("/api/order") == 1
+    chat.press("Accept $1.70")
+    await chat.expect("waiting for the SMS")
+    assert nonvoip.request_count("/api/order") == 2
+    (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
+    assert nonvoip.balance_of(NONVOIP_EMAIL) == Decimal("10.00") - order.price
+    retry = [r for r in nonvoip.requests if r.path.endswith("/api/order")][-1]
+    assert Decimal(str(retry.json["accepted_max_price"])) == Decimal("1.70")
+
+
+async def test_a_declined_price_change_sends_no_second_order(bot: Any, nonvoip: NonVoipSimulator, chat: Chat) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
+    await chat.connect_nonvoip()
+    nonvoip.require_price_change(INSTAGRAM_10_MIN, Decimal("1.70"))
+    await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
+    chat.press("Confirm")
+    await chat.expect("price changed")
+    chat.press("Cancel")
+    await chat.expect("Nothing was bought")
+    await asyncio.sleep(0.3)
+    assert nonvoip.request_count("/api/order") == 1
+    assert nonvoip.balance_of(NONVOIP_EMAIL) == Decimal("10.00")
+
+
+async def test_a_premium_bid_is_placed_only_by_a_tap(bot: Any, nonvoip: NonVoipSimulator, chat: Chat) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
+    await chat.connect_nonvoip()
+    nonvoip.offer_premium(INSTAGRAM_10_MIN, 20)
+    await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
+    chat.press("Confirm")
+    decision = await chat.expect("premium bid")
+    assert decision.button_labels == ["Bid +20%", "Cancel"]
+    chat.press("Bid +20%")
+    await chat.expect("waiting for the SMS")
+    retry = [r for r in nonvoip.requests if r.path.endswith("/api/order")][-1]
+    assert int(retry.json["auction"]) == 20
+    assert len(nonvoip.orders_of(NONVOIP_EMAIL)) == 1
+
+
+async def test_insufficient_balance_is_said_in_words(bot: Any, nonvoip: NonVoipSimulator, chat: Chat) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("0.05"))
+    await chat.connect_nonvoip()
+    await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
+    chat.press("Confirm")
+    failed = await chat.expect("not placed")
+    assert "Insufficient balance" in failed.text
+
+
+async def test_reject_before_a_code_refunds_and_updates_the_card(
+    bot: Any, nonvoip: NonVoipSimulator, chat: Chat
+) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
+    await chat.connect_nonvoip()
+    await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
+    chat.press("Confirm")
+    await chat.expect("waiting for the SMS")
+    chat.press("Reject")
+    card = await chat.expect("cancelled")
+    assert "refunded" in card.text and card.button_labels == []
+    assert nonvoip.balance_of(NONVOIP_EMAIL) == Decimal("10.00")
+
+
+async def test_reuse_after_a_code_brings_the_next_sms_as_its_own_message(
+    bot: Any, nonvoip: NonVoipSimulator, chat: Chat
+) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
+    await chat.connect_nonvoip()
+    await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
+    chat.press("Confirm")
+    await chat.expect("waiting for the SMS")
+    (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
+    nonvoip.receive_sms(order.order_id, "Instagram code 111222")
+    await chat.expect("🔑 111222")
+    card = await chat.expect("code received")
+    assert "Reuse" in card.button_labels
+    query = chat.press("Reuse")
+    assert "Reused" in (await chat.tg.wait_for_callback_answer(query))["text"]
+    order_id = nonvoip.orders_of(NONVOIP_EMAIL)[-1].order_id
+    nonvoip.receive_sms(order_id, "Instagram code 333444")
+    await chat.expect("🔑 333444", since=0)
+    await asyncio.sleep(0.6)
+    assert len(chat.codes_sent("111222")) == 1 and len(chat.codes_sent("333444")) == 1
+
+
+async def test_activate_and_renew_a_30_day_number(bot: Any, nonvoip: NonVoipSimulator, chat: Chat) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("20.00"))
+    await chat.connect_nonvoip()
+    await chat.open_nonvoip_confirmation("30-days", "WhatsApp")
+    chat.press("Confirm")
+    card = await chat.expect("NonVoipUsNumber · WhatsApp")
+    assert card.button_labels == ["Activate", "Renew", "Refresh"]
+    activated = await chat.tg.wait_for_callback_answer(chat.press("Activate"))
+    assert "Activated" in activated["text"] and "until" in activated["text"]
+    chat.press("Renew")
+    durations = await chat.expect("for how long")
+    assert "Renew 30 days" in durations.button_labels
+    renewed = await chat.tg.wait_for_callback_answer(chat.press("Renew 30 days"))
+    assert "Renewed until" in renewed["text"]
+    assert nonvoip.request_count("/api/renew") == 1
+
+
+async def test_a_country_order_keeps_its_string_id(bot: Any, nonvoip: NonVoipSimulator, chat: Chat) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
+    await chat.connect_nonvoip()
+    await chat.open_nonvoip_confirmation("Country", "Telegram (United Kingdom)")
+    chat.press("Confirm")
+    await chat.expect("waiting for the SMS")
+    (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
+    assert order.order_id.startswith("sb_")
+    nonvoip.receive_sms(order.order_id, "Telegram code 70809")
+    await chat.expect("🔑 70809")
+
+
+async def test_the_password_is_in_no_log_line_and_not_in_clear_in_the_database(
+    bot: Any, nonvoip: NonVoipSimulator, chat: Chat, settings: Settings, caplog: Any
+) -> None:
+    caplog.set_level("DEBUG")
+    setup_logging("DEBUG", settings.secrets)  # what `python -m bot` does with LOG_LEVEL=DEBUG
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD)
+    await chat.connect_nonvoip()
+    await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
+    chat.press("Confirm")
+    await chat.expect("waiting for the SMS")
+    assert NONVOIP_PASSWORD not in caplog.text
+    database = b"".join(p.read_bytes() for p in Path(settings.database_path).parent.glob("bot.sqlite3*"))
+    assert NONVOIP_PASSWORD.encode() not in database
