@@ -197,3 +197,28 @@ async def test_the_password_is_in_no_log_line_and_not_in_clear_in_the_database(
     assert NONVOIP_PASSWORD not in caplog.text
     database = b"".join(p.read_bytes() for p in Path(settings.database_path).parent.glob("bot.sqlite3*"))
     assert NONVOIP_PASSWORD.encode() not in database
+
+
+async def test_a_429_storm_on_one_account_neither_stops_others_nor_is_amplified(
+    bot: Any, tg: FakeTelegram, nonvoip: NonVoipSimulator
+) -> None:
+    stormy, calm = Chat(tg, 1001), Chat(tg, 2002)
+    nonvoip.add_account("stormy@example.com", NONVOIP_PASSWORD)
+    nonvoip.add_account("calm@example.com", NONVOIP_PASSWORD)
+    await stormy.connect_nonvoip("stormy@example.com")
+    await calm.connect_nonvoip("calm@example.com")
+    for chat in (stormy, calm):
+        await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
+        chat.press("Confirm")
+        await chat.expect("waiting for the SMS")
+    nonvoip.fail_next(
+        "/api/getsms", 429, {"status": "error", "message": "Too many requests", "retryAfter": 3},
+        times=1000, email="stormy@example.com",
+    )
+    before = nonvoip.request_count("/api/getsms", email="stormy@example.com")
+    (calm_order,) = nonvoip.orders_of("calm@example.com")
+    nonvoip.receive_sms(calm_order.order_id, "Instagram code 246810")
+    await calm.expect("🔑 246810")
+    await asyncio.sleep(1.5)  # ~7 poll ticks
+    during = nonvoip.request_count("/api/getsms", email="stormy@example.com") - before
+    assert 1 <= during <= 2  # the first 429 pauses the account for its retryAfter; no retries

@@ -104,11 +104,11 @@ class RuleQueue:
         if rule.times > 0:
             self._rules.append(rule)
 
-    def take(self, path: str) -> Rule | None:
+    def take(self, path: str, email: str | None = None) -> Rule | None:
         if not self._rules:  # the hot path (benchmark polling) pays nothing when no rule is set
             return None
         for rule in self._rules:
-            if rule.matches(path):
+            if rule.matches(path, email):
                 rule.times -= 1
                 if rule.times <= 0:
                     self._rules.remove(rule)

@@ -98,8 +98,11 @@ class Rule:
     body: dict[str, Any] | str | None = None
     headers: dict[str, str] | None = None
     seconds: float = 0.0
+    email: str | None = None  # only this account's requests (a per-account 429 storm)
 
-    def matches(self, path: str) -> bool:
+    def matches(self, path: str, email: str | None = None) -> bool:
+        if self.email is not None and self.email != email:
+            return False
         if self.path in ("", "*"):
             return True
         return path == self.path or path.startswith(self.path.rstrip("/") + "/")

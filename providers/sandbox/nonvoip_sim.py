@@ -214,8 +214,13 @@ class NonVoipSimulator:
         body: dict[str, Any] | str | None = None,
         headers: dict[str, str] | None = None,
         times: int = 1,
+        email: str | None = None,
     ) -> None:
-        self._failures.add(Rule(_api_path(path), times, status=status, body=body, headers=headers))
+        """`email`: only that account's requests get the failure."""
+        self._failures.add(Rule(
+            _api_path(path), times, status=status, body=body, headers=headers,
+            email=email.strip().lower() if email else None,
+        ))
 
     def delay_next(self, path: str, seconds: float, times: int = 1) -> None:
         self._delays.add(Rule(_api_path(path), times, seconds=seconds))
@@ -446,7 +451,7 @@ class NonVoipSimulator:
     async def _process(
         self, path: str, bucket: str, fields: Fields | None, problem: str | None, handler: Handler, auth: str
     ) -> Response:
-        injected = self._failures.take(path)
+        injected = self._failures.take(path, bucket)
         if injected is not None:  # fail_next: answer INSTEAD of processing
             return injected_response(injected)
         allowed, rate_headers, retry_after = self._limiter.check(bucket)
