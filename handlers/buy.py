@@ -14,6 +14,7 @@ from handlers import callbacks as cb
 from handlers import keyboards, texts
 from handlers.common import answer, chat_id_of, clear_awaiting, get_awaiting, set_awaiting, show
 from providers.base import ProviderClient
+from providers.capabilities import bundle, multi_select_limit
 from providers.errors import ProviderError
 from providers.models import Offer, ProviderId, Section
 
@@ -22,6 +23,8 @@ logger = logging.getLogger(__name__)
 KIND_FILTER = "buy_filter"
 _CATALOGUE_TTL = 60.0  # seconds a fetched service list is reused while paging
 _CATALOGUE_KEY = "catalogue"
+_TITLES_KEY = "section_titles"
+_SELECTION_KEY = "selection"
 
 
 async def buy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -62,6 +65,9 @@ async def provider_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     except ProviderError as exc:
         await show(update, texts.provider_error(provider, exc.user_message), keyboards.main_menu())
         return
+    assert context.chat_data is not None
+    context.chat_data.setdefault(_TITLES_KEY, {}).update({(provider.value, s.id): s.title for s in sections})
+    context.chat_data.pop(_SELECTION_KEY, None)  # a new walk through the catalogue starts unselected
     await show(update, texts.choose_section(provider), keyboards.sections(provider, sections))
 
 
@@ -112,12 +118,18 @@ async def _offers(context: ContextTypes.DEFAULT_TYPE, client: ProviderClient, se
     return offers
 
 
-async def _section_title(client: ProviderClient, section: str) -> str:
-    try:
-        sections: list[Section] = await client.list_sections()
-    except ProviderError:
-        return section
-    return next((s.title for s in sections if s.id == section), section)
+async def _section_title(context: ContextTypes.DEFAULT_TYPE, client: ProviderClient, section: str) -> str:
+    """The section's name, from the sections fetched at step 2 (fetched again only if forgotten)."""
+    assert context.chat_data is not None
+    titles: dict[tuple[str, str], str] = context.chat_data.setdefault(_TITLES_KEY, {})
+    key = (client.provider.value, section)
+    if key not in titles:
+        try:
+            sections: list[Section] = await client.list_sections()
+        except ProviderError:
+            return section
+        titles.update({(client.provider.value, s.id): s.title for s in sections})
+    return titles.get(key, section)
 
 
 async def _render_services(
@@ -144,11 +156,13 @@ async def _render_services(
             return await show(update, texts.NO_MATCH.format(query=escape(query)))
     pages = keyboards.page_count(len(offers))
     page = min(max(page, 0), pages - 1)
-    title = await _section_title(client, section)
+    title = await _section_title(context, client, section)
+    limit = multi_select_limit(provider, section)
+    selected = _selection(context, provider, section) if limit else None
     return await show(
         update,
-        texts.services_page(provider, title, page, pages, query),
-        keyboards.services(provider, section, offers, page),
+        texts.services_page(provider, title, page, pages, query, limit, len(selected or [])),
+        keyboards.services(provider, section, offers, page, selected),
     )
 
 
@@ -175,7 +189,70 @@ async def offer_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await show(update, "This service is no longer available. Choose another:", keyboards.services(provider, section, offers, 0))
         return
     purchase = await services.purchases.create(chat_id_of(update), provider, offer)
-    title = await _section_title(client, section)
+    title = await _section_title(context, client, section)
+    await show(update, texts.confirmation(purchase, title), keyboards.confirm_purchase(purchase))
+
+
+def _selection(context: ContextTypes.DEFAULT_TYPE, provider: ProviderId, section: str) -> list[str]:
+    assert context.chat_data is not None
+    selections: dict[tuple[str, str], list[str]] = context.chat_data.setdefault(_SELECTION_KEY, {})
+    return selections.setdefault((provider.value, section), [])
+
+
+async def service_toggled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Multi-select (NonVoipUsNumber 30-days): tap a service to add or remove it."""
+    parts = cb.parse(update.callback_query.data if update.callback_query else None)
+    provider = _provider(parts, 2)
+    if provider is None or len(parts) != 6 or not parts[5].isdigit() or not multi_select_limit(provider, parts[3]):
+        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        return
+    section, service, page = parts[3], parts[4], int(parts[5])
+    limit = multi_select_limit(provider, section)
+    selected = _selection(context, provider, section)
+    if service in selected:
+        selected.remove(service)
+    elif len(selected) >= limit:
+        await answer(update, texts.TOO_MANY_SERVICES.format(limit=limit), alert=True)
+        return
+    else:
+        selected.append(service)
+    await answer(update)
+    awaiting = get_awaiting(context) or {}
+    query = awaiting.get("query") if awaiting.get("kind") == KIND_FILTER and awaiting.get("section") == section else None
+    await _render_services(update, context, provider, section, page, query)
+
+
+async def selection_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Continue with the selected services: one confirmation card for one number."""
+    parts = cb.parse(update.callback_query.data if update.callback_query else None)
+    provider = _provider(parts, 2)
+    if provider is None or len(parts) != 4 or not multi_select_limit(provider, parts[3]):
+        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        return
+    section = parts[3]
+    selected = list(_selection(context, provider, section))
+    if not selected:
+        await answer(update, texts.NOTHING_SELECTED, alert=True)
+        return
+    services = get_services(context)
+    client = await _client_or_explain(update, services, provider)
+    if client is None:
+        return
+    await answer(update)
+    try:
+        offers = {o.service: o for o in await _offers(context, client, section, fresh=True)}
+    except ProviderError as exc:
+        await show(update, texts.provider_error(provider, exc.user_message), keyboards.main_menu())
+        return
+    chosen = [offers[s] for s in selected if s in offers and offers[s].stock != 0]
+    if len(chosen) != len(selected):
+        await show(update, "Some of those services are no longer available. Choose again:",
+                   keyboards.services(provider, section, list(offers.values()), 0, []))
+        _selection(context, provider, section).clear()
+        return
+    purchase = await services.purchases.create(chat_id_of(update), provider, bundle(chosen))
+    _selection(context, provider, section).clear()
+    title = await _section_title(context, client, section)
     await show(update, texts.confirmation(purchase, title), keyboards.confirm_purchase(purchase))
 
 

@@ -55,6 +55,14 @@ def buy_offer(provider: ProviderId, section: str, service: str) -> str:
     return _join("b", "o", provider.value, section, service)
 
 
+def buy_toggle(provider: ProviderId, section: str, service: str, page: int) -> str:
+    return _join("b", "t", provider.value, section, service, page)
+
+
+def buy_selection_done(provider: ProviderId, section: str) -> str:
+    return _join("b", "m", provider.value, section)
+
+
 def buy_confirm(purchase_id: str) -> str:
     return _join("b", "c", purchase_id)
 

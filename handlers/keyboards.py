@@ -85,11 +85,23 @@ def page_count(total: int) -> int:
     return page_count_for(total, PAGE_SIZE)
 
 
-def services(provider: ProviderId, section: str, offers: Sequence[Offer], page: int) -> InlineKeyboardMarkup:
-    """One page of offers (the caller clamps `page`), with ◀ ▶ when there is more than one."""
+def services(
+    provider: ProviderId, section: str, offers: Sequence[Offer], page: int, selected: Sequence[str] | None = None
+) -> InlineKeyboardMarkup:
+    """One page of offers (the caller clamps `page`), with ◀ ▶ when there is more than one.
+
+    With `selected` (a multi-select section) a tap toggles a service, and Continue goes on.
+    """
     start = page * PAGE_SIZE
     rows = [
-        [_button(texts.offer_label(o), cb.buy_offer(provider, section, o.service))]
+        [
+            _button(texts.offer_label(o), cb.buy_offer(provider, section, o.service))
+            if selected is None
+            else _button(
+                ("✅ " if o.service in selected else "") + texts.offer_label(o),
+                cb.buy_toggle(provider, section, o.service, page),
+            )
+        ]
         for o in offers[start : start + PAGE_SIZE]
     ]
     pages = page_count(len(offers))
@@ -101,6 +113,8 @@ def services(provider: ProviderId, section: str, offers: Sequence[Offer], page: 
         if page < pages - 1:
             nav.append(_button("▶", cb.buy_page(provider, section, page + 1)))
         rows.append(nav)
+    if selected:
+        rows.append([_button(f"Continue with {len(selected)} service(s)", cb.buy_selection_done(provider, section))])
     rows.append([_button("« Sections", cb.buy_provider(provider))])
     return InlineKeyboardMarkup(rows)
 

@@ -55,6 +55,8 @@ def _handlers() -> list[BaseHandler[Update, object, object]]:
         CallbackQueryHandler(buy.provider_chosen, pattern=r"^b:p:"),
         CallbackQueryHandler(buy.page_chosen, pattern=r"^b:s:"),
         CallbackQueryHandler(buy.offer_chosen, pattern=r"^b:o:"),
+        CallbackQueryHandler(buy.service_toggled, pattern=r"^b:t:"),
+        CallbackQueryHandler(buy.selection_done, pattern=r"^b:m:"),
         CallbackQueryHandler(checkout.confirm, pattern=r"^b:c:"),
         CallbackQueryHandler(checkout.accept, pattern=r"^b:a:"),
         CallbackQueryHandler(checkout.drop, pattern=r"^b:x:"),

@@ -45,6 +45,8 @@ AMBIGUOUS_PURCHASE = (
     "It may have been placed: check /orders in a minute before buying again."
 )
 RECONCILED = "✅ The order that could not be confirmed earlier did go through:"
+TOO_MANY_SERVICES = "At most {limit} services can share one number."
+NOTHING_SELECTED = "Select at least one service first."
 FILTER_HINT = "Type part of a name to filter."
 NO_MATCH = "No service matches “{query}”. Type another name, or /cancel."
 DISCONNECTED = "{provider} disconnected. Your order history is kept."
@@ -141,11 +143,24 @@ def choose_section(provider: ProviderId) -> str:
     return f"<b>{provider_name(provider)}</b> — choose a country:" if provider is ProviderId.KIWI else f"<b>{provider_name(provider)}</b> — choose a section:"
 
 
-def services_page(provider: ProviderId, section_title: str, page: int, pages: int, query: str | None) -> str:
+def services_page(
+    provider: ProviderId,
+    section_title: str,
+    page: int,
+    pages: int,
+    query: str | None,
+    multi_limit: int = 0,
+    selected: int = 0,
+) -> str:
     filtered = f" matching “{escape(query)}”" if query else ""
+    multi = (
+        f"\nTap up to {multi_limit} services to share one number, then Continue. Selected: {selected}."
+        if multi_limit
+        else ""
+    )
     return (
         f"<b>{provider_name(provider)}</b> · {escape(section_title)}\n"
-        f"Services{filtered} (page {page + 1}/{pages}). {FILTER_HINT}"
+        f"Services{filtered} (page {page + 1}/{pages}). {FILTER_HINT}{multi}"
     )
 
 

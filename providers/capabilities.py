@@ -6,8 +6,11 @@ The rules live with their clients; this maps a stored order to them without buil
 from __future__ import annotations
 
 from providers.kiwi import KIWI_ACTIONS
-from providers.models import Action, OrderStatus, ProviderId
-from providers.nonvoip import COUNTRY, GROUPS, nonvoip_actions
+from collections.abc import Sequence
+from decimal import Decimal
+
+from providers.models import Action, Offer, OrderStatus, ProviderId
+from providers.nonvoip import COUNTRY, GROUPS, MAX_SERVICES, nonvoip_actions
 
 
 def order_actions(provider: ProviderId, status: OrderStatus, section: str = "") -> frozenset[Action]:
@@ -29,3 +32,26 @@ def renew_durations(provider: ProviderId, section: str) -> tuple[str, ...]:
     if provider is ProviderId.NONVOIP and section in ("1-day", "30-days", "3-days"):
         return _NONVOIP_DURATIONS
     return ()
+
+
+def multi_select_limit(provider: ProviderId, section: str) -> int:
+    """How many services one number may bundle in this section; 0 = one service per order."""
+    return MAX_SERVICES if provider is ProviderId.NONVOIP and section == "30-days" else 0
+
+
+BUNDLE_SEPARATOR = ","
+
+
+def bundle(offers: Sequence[Offer]) -> Offer:
+    """Several services on one number, as one offer: ids joined, prices added, the scarcest stock."""
+    if len(offers) == 1:
+        return offers[0]
+    stocks = [o.stock for o in offers if o.stock is not None]
+    return Offer(
+        section=offers[0].section,
+        service=BUNDLE_SEPARATOR.join(o.service for o in offers),
+        name=" + ".join(o.name for o in offers),
+        price=sum((o.price for o in offers), Decimal("0")),
+        stock=min(stocks) if stocks else None,
+        duration_minutes=offers[0].duration_minutes,
+    )

@@ -215,16 +215,18 @@ class NonVoipClient(ProviderClient):
     ) -> OrderOutcome:  # type: ignore[override]  # may also answer a decision for the user
         # No idempotency on this API (the key is unused); max_price is NOT sent as
         # accepted_max_price: a higher price is accepted only by the user's explicit tap.
-        self._remember_price(offer.section, offer.service, offer.price)
-        return await self.order([offer.service], section=offer.section)
+        ids = _product_ids(offer)
+        if len(ids) == 1:
+            self._remember_price(offer.section, offer.service, offer.price)
+        return await self.order(ids, section=offer.section)
 
     async def accept_decision(
         self, offer: Offer, decision: PriceChangeDecision | PremiumBidDecision
     ) -> OrderOutcome:
         """The user tapped Accept $x / Bid +n%: order once more, on exactly those terms."""
         if isinstance(decision, PriceChangeDecision):
-            return await self.order([offer.service], section=offer.section, accepted_max_price=decision.available_price)
-        return await self.order([offer.service], section=offer.section, auction=decision.recommended_bid)
+            return await self.order(_product_ids(offer), section=offer.section, accepted_max_price=decision.available_price)
+        return await self.order(_product_ids(offer), section=offer.section, auction=decision.recommended_bid)
 
     async def order(
         self,
@@ -705,6 +707,11 @@ def _unreadable_purchase() -> ProviderUnavailable:
         "The provider confirmed the purchase in an unreadable answer; check your orders.",
         provider=PROVIDER, may_have_charged=True,
     )
+
+
+def _product_ids(offer: Offer) -> list[str]:
+    """A bundled offer (30-days multi-service) carries its product ids joined by commas."""
+    return [part for part in offer.service.split(",") if part]
 
 
 def _sms_id(text: str, code: str | None) -> str:

@@ -59,6 +59,9 @@ class Chat:
         self.send(service_prefix)
         await self.expect("matching")
         self.press_starting(service_prefix)
+        if section == "30-days":  # a multi-select section: the tap selects, Continue goes on
+            await self.expect("Selected: 1")
+            self.press_starting("Continue with")
         return await self.expect("Confirm your order")
 
     async def open_confirmation(self, service_prefix: str = "WhatsApp", country: str = "USA") -> BotMessage:

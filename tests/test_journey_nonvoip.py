@@ -222,3 +222,27 @@ async def test_a_429_storm_on_one_account_neither_stops_others_nor_is_amplified(
     await asyncio.sleep(1.5)  # ~7 poll ticks
     during = nonvoip.request_count("/api/getsms", email="stormy@example.com") - before
     assert 1 <= during <= 2  # the first 429 pauses the account for its retryAfter; no retries
+
+
+async def test_a_30_day_number_can_bundle_several_services(bot: Any, nonvoip: NonVoipSimulator, chat: Chat) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("20.00"))
+    await chat.connect_nonvoip()
+    chat.send("/buy")
+    await chat.expect("choose a provider")
+    chat.press("NonVoipUsNumber")
+    await chat.expect("choose a section")
+    chat.press("30-days")
+    page = await chat.expect("share one number")
+    chat.press_starting("WhatsApp")
+    await chat.expect("Selected: 1")
+    chat.press_starting("Telegram")
+    page = await chat.expect("Selected: 2")
+    assert sum(label.startswith("✅") for label in page.button_labels) == 2
+    chat.press_starting("Continue with 2")
+    card = await chat.expect("Confirm your order")
+    assert "WhatsApp + Telegram" in card.text and "$4.00" in card.text
+    chat.press("Confirm")
+    await chat.expect("waiting for the SMS")
+    order_request = next(r for r in nonvoip.requests if r.path.endswith("/api/order"))
+    assert [str(p) for p in order_request.json["product_ids"]] == [WHATSAPP_30_DAYS, "8555"]
+    assert len(nonvoip.orders_of(NONVOIP_EMAIL)) == 1
