@@ -28,6 +28,18 @@ async def test_demo_key_connects_with_50_dollars_and_a_code_arrives(make_setting
         assert re.match(r"🔑 \d{6}\n", code.text)
 
 
+async def test_demo_nonvoip_credentials_connect_and_a_code_arrives(make_settings: Any, tg: FakeTelegram) -> None:
+    settings = make_settings(nonvoip_base_url="http://127.0.0.1:9/manager")  # replaced by the sandbox's
+    async with running(build_application(settings, sandbox=True, sandbox_sms_delay=0.3)):
+        chat = Chat(tg, 1001)
+        connected = await chat.connect_nonvoip("demo@example.com", "anything")
+        assert "balance $50.00" in connected.text
+        await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
+        chat.press("Confirm")
+        await chat.expect("waiting for the SMS")
+        await chat.expect("🔑")
+
+
 async def test_sandbox_command_starts_with_only_a_bot_token(tg: FakeTelegram, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_", "KIWI_", "DATABASE_"))}
     env.update(PYTHONPATH=str(ROOT), TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_API_BASE_URL=tg.base_url)
