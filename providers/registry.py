@@ -35,4 +35,8 @@ def make_client(
         from providers.nonvoip import NonVoipClient
 
         return NonVoipClient(http, endpoints.nonvoip, credentials["email"], credentials["password"])
+    if provider is ProviderId.GOTSMS:
+        from providers.gotsms import GotSmsClient
+
+        return GotSmsClient(http, endpoints.gotsms, credentials["token"])
     raise UnsupportedProvider(provider.value)
