@@ -1,12 +1,19 @@
-"""Code-delivery benchmark: N live kiwiSMS rentals over M chats, the bot as a separate process.
+"""Code-delivery benchmark: N live kiwiSMS rentals over M chats plus K NonVoipUsNumber orders over
+J chats, the bot as a separate process.
 
-    .venv/bin/python -m bench.delivery [--rentals 1000 --chats 100 --poll-interval 1 --duration 60]
+    .venv/bin/python -m bench.delivery [--rentals 1000 --chats 100 --nonvoip-orders 200 --nonvoip-chats 20
+                                        --poll-interval 1 --duration 60]
 
-This process runs the kiwiSMS simulator and the fake Bot API server (both on 127.0.0.1),
-seeds the bot's database as if M chats had connected and bought N numbers earlier, starts
-`python -m bot` against both, makes one SMS arrive per rental at a uniformly random moment,
-and prints: code latency (provider-visible -> sendMessage received), exactly-once delivery,
-provider requests per account per tick, and the bot's peak RSS, each next to its target.
+This process runs the kiwiSMS and NonVoipUsNumber simulators and the fake Bot API server (all on
+127.0.0.1), seeds the bot's database as if M + J chats had connected and bought their numbers
+earlier (kiwiSMS rentals and NonVoipUsNumber 10-minutes orders, both placed over the simulators'
+HTTP APIs), starts `python -m bot` against all three, makes one SMS arrive per rental / order at a
+uniformly random moment, and prints: code latency (provider-visible -> sendMessage received) per
+provider, exactly-once delivery per provider, kiwiSMS list requests per account per tick,
+NonVoipUsNumber getsms requests per minute per account against the documented limit (500/min) and
+the 429s the simulator answered, and the bot's peak RSS, each next to its target.
+NonVoipUsNumber has no "list my orders" endpoint: the bot polls each order with getsms within a
+per-account budget of 90% of 500/min, so its latency is bounded by that budget (reported, no target).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -31,8 +39,10 @@ import httpx
 from cryptography.fernet import Fernet
 
 from providers.kiwi import KiwiClient
-from providers.models import Offer, ProviderId
+from providers.models import Offer, ProviderId, RemoteOrder
+from providers.nonvoip import NonVoipClient
 from providers.sandbox.kiwi_sim import KiwiSimulator
+from providers.sandbox.nonvoip_sim import NonVoipSimulator
 from storage.credentials import CredentialStore
 from storage.crypto import SecretBox
 from storage.database import Database
@@ -43,6 +53,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 LIST_PATH = "/api/v1/rentals"
 COUNTRY, SERVICE, SERVICE_NAME = "187", "wa", "WhatsApp"
 FIRST_CHAT_ID = 5_000_001
+# NonVoipUsNumber: its own chats (after every possible kiwi chat id), one account each, 10-minutes orders.
+FIRST_NONVOIP_CHAT_ID = 6_000_001
+NONVOIP_SECTION = "10-minutes"
+NONVOIP_PRODUCT = "10000086"  # Instagram, 10-minutes (docs/nonvoip.md catalogue)
+NONVOIP_GETSMS = "/api/getsms"
+NONVOIP_LIMIT_PER_MINUTE = 500  # the simulator's documented per-account limit (= NonVoipClient.requests_per_minute)
+NONVOIP_BUDGET_PER_MINUTE = 0.9 * NONVOIP_LIMIT_PER_MINUTE  # what bot/poller.py budgets per account
+RATE_WINDOW = 60.0  # the simulator's sliding window
 # Targets (stated for N=1000, M=100, POLL_INTERVAL_SECONDS=1).
 TARGET_P50 = 0.55
 TARGET_P99 = 1.5
@@ -65,6 +83,13 @@ class Rental:
     api_key: str
 
 
+@dataclass(frozen=True)
+class NvOrder:
+    order_id: str
+    chat_id: int
+    email: str  # lower-cased: the simulator's rate-limit bucket and RecordedRequest.email
+
+
 @dataclass
 class Config:
     rentals: int
@@ -74,12 +99,18 @@ class Config:
     warmup: float
     drain: float
     seed: int
+    nonvoip_orders: int = 0
+    nonvoip_chats: int = 0
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
     parser = argparse.ArgumentParser(prog="python -m bench.delivery", description=__doc__.split("\n")[0])
     parser.add_argument("--rentals", type=int, default=1000, help="N live rentals (one SMS each)")
     parser.add_argument("--chats", type=int, default=100, help="M chats, one kiwiSMS account each")
+    parser.add_argument("--nonvoip-orders", type=int, default=200,
+                        help="K live NonVoipUsNumber 10-minutes orders (one SMS each); 0 = none")
+    parser.add_argument("--nonvoip-chats", type=int, default=20,
+                        help="J more chats, one NonVoipUsNumber account each")
     parser.add_argument("--poll-interval", type=float, default=1.0, help="POLL_INTERVAL_SECONDS of the bot")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds over which SMS arrive")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of polling before the first SMS")
@@ -88,9 +119,14 @@ def parse_args(argv: list[str] | None = None) -> Config:
     a = parser.parse_args(argv)
     if a.rentals < 1 or a.chats < 1 or a.chats > a.rentals or a.rentals > 900_000:
         parser.error("need 1 <= chats <= rentals <= 900000")
+    if a.nonvoip_orders < 0 or a.nonvoip_orders > 100_000 or (
+        a.nonvoip_orders > 0 and not 1 <= a.nonvoip_chats <= a.nonvoip_orders
+    ):
+        parser.error("need 1 <= nonvoip-chats <= nonvoip-orders <= 100000 (or nonvoip-orders 0)")
     if a.duration <= 0 or a.poll_interval < 0.05:
         parser.error("duration must be > 0 and poll-interval >= 0.05")
-    return Config(a.rentals, a.chats, a.poll_interval, a.duration, a.warmup, a.drain, a.seed)
+    return Config(a.rentals, a.chats, a.poll_interval, a.duration, a.warmup, a.drain, a.seed,
+                  a.nonvoip_orders, a.nonvoip_chats if a.nonvoip_orders else 0)
 
 
 # ---------------------------------------------------------------------- seeding
@@ -130,11 +166,52 @@ async def seed(sim: KiwiSimulator, tg: FakeTelegram, db_path: Path, fernet_key: 
     return rentals
 
 
+async def seed_nonvoip(sim: NonVoipSimulator, tg: FakeTelegram, db_path: Path, fernet_key: str,
+                       cfg: Config) -> list[NvOrder]:
+    """NonVoipUsNumber accounts and 10-minutes orders at the simulator (POST /manager/api/order through
+    the project's client), credentials {"email", "password"} and orders (section "10-minutes") in the DB."""
+    if cfg.nonvoip_orders == 0:
+        return []
+    per_chat = -(-cfg.nonvoip_orders // cfg.nonvoip_chats)
+    sim.set_stock(NONVOIP_PRODUCT, cfg.nonvoip_orders + 100)  # never sold out mid-seed
+    chats = [
+        (FIRST_NONVOIP_CHAT_ID + i, f"bench{i:05d}-{uuid.uuid4().hex[:12]}@example.com", uuid.uuid4().hex)
+        for i in range(cfg.nonvoip_chats)
+    ]
+    for chat_id, email, password in chats:
+        sim.add_account(email, password, balance=Decimal(per_chat) * 5 + 50)
+        tg.register_chat(chat_id)
+    db = await Database.open(db_path)
+    credentials = CredentialStore(db, SecretBox([fernet_key]))
+    orders = OrderStore(db)
+    limit = asyncio.Semaphore(32)
+    placed: list[NvOrder] = []
+    try:
+        for chat_id, email, password in chats:
+            await credentials.save(chat_id, ProviderId.NONVOIP, {"email": email, "password": password})
+        async with httpx.AsyncClient(timeout=30.0) as http:
+
+            async def buy(index: int) -> None:
+                chat_id, email, password = chats[index % cfg.nonvoip_chats]
+                client = NonVoipClient(http, sim.base_url, email, password)
+                async with limit:
+                    remote = await client.order([NONVOIP_PRODUCT], section=NONVOIP_SECTION)
+                if not isinstance(remote, RemoteOrder):
+                    raise RuntimeError(f"NonVoipUsNumber order answered a decision: {remote!r}")
+                await orders.add(chat_id, ProviderId.NONVOIP, remote, section=NONVOIP_SECTION)
+                placed.append(NvOrder(remote.order_id, chat_id, email.lower()))
+
+            await asyncio.gather(*(buy(i) for i in range(cfg.nonvoip_orders)))
+    finally:
+        await db.close()
+    return placed
+
+
 # ---------------------------------------------------------------------- the bot process
 
 
-async def start_bot(tmp: Path, db_path: Path, fernet_key: str, sim: KiwiSimulator, tg: FakeTelegram,
-                    cfg: Config) -> tuple[asyncio.subprocess.Process, Path]:
+async def start_bot(tmp: Path, db_path: Path, fernet_key: str, sim: KiwiSimulator, nv_sim: NonVoipSimulator,
+                    tg: FakeTelegram, cfg: Config) -> tuple[asyncio.subprocess.Process, Path]:
     env = {k: v for k, v in os.environ.items() if k not in BOT_ENV_VARS}
     env.update(
         TELEGRAM_BOT_TOKEN=tg.token,
@@ -142,6 +219,7 @@ async def start_bot(tmp: Path, db_path: Path, fernet_key: str, sim: KiwiSimulato
         DATABASE_PATH=str(db_path),
         TELEGRAM_API_BASE_URL=tg.base_url,
         KIWI_BASE_URL=sim.base_url,
+        NONVOIP_BASE_URL=nv_sim.base_url,
         POLL_INTERVAL_SECONDS=str(cfg.poll_interval),
         LOG_LEVEL="WARNING",
         # cwd is the temp dir (so no stray .env is loaded); the package comes from PYTHONPATH.
@@ -217,19 +295,24 @@ async def stop_bot(proc: asyncio.subprocess.Process) -> int:
 # ---------------------------------------------------------------------- the run
 
 
-async def inject_sms(sim: KiwiSimulator, plan: list[tuple[float, Rental, str]], t0: float) -> int:
+async def inject_sms(sim: KiwiSimulator, nv_sim: NonVoipSimulator,
+                     plan: list[tuple[float, Rental | NvOrder, str]], t0: float) -> int:
     """Make each planned SMS visible at its moment (loop time t0 + offset); returns how many failed."""
     loop = asyncio.get_running_loop()
     failed = 0
-    for offset, rental, code in plan:
+    for offset, target, code in plan:
         delay = t0 + offset - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)  # a timed schedule: there is no event to await
         try:
-            sim.receive_sms(rental.rental_id, f"Your code is {code}", code=code)
+            if isinstance(target, NvOrder):
+                nv_sim.receive_sms(target.order_id, f"Your Instagram verification code is {code}", pin=code)
+            else:
+                sim.receive_sms(target.rental_id, f"Your code is {code}", code=code)
         except ValueError as exc:
             failed += 1
-            print(f"  ! SMS for rental {rental.rental_id} not injected: {exc}", file=sys.stderr)
+            print(f"  ! SMS for {type(target).__name__} {getattr(target, 'rental_id', None) or target.order_id}"
+                  f" not injected: {exc}", file=sys.stderr)
     return failed
 
 
@@ -266,11 +349,75 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+@dataclass
+class Delivered:
+    latencies: list[float]  # ascending
+    duplicates: dict[str, int]
+    missing: list[str]
+    misrouted: list[str]
+
+    @property
+    def exactly_once(self) -> bool:
+        return not self.duplicates and not self.missing and not self.misrouted
+
+
+def delivered(expected: dict[str, int], found: dict[str, list[tuple[int, float]]],
+              visible_at: Callable[[str], float]) -> Delivered:
+    """expected: code -> chat id; visible_at(code): time.time() the SMS became visible at the provider."""
+    latencies: list[float] = []
+    duplicates: dict[str, int] = {}
+    misrouted: list[str] = []
+    for code, chat_id in expected.items():
+        sends = found.get(code, [])
+        if not sends:
+            continue
+        if len(sends) > 1:
+            duplicates[code] = len(sends)
+        if any(chat != chat_id for chat, _ in sends):
+            misrouted.append(code)
+        latencies.append(min(at for _, at in sends) - visible_at(code))
+    latencies.sort()
+    return Delivered(latencies, duplicates, sorted(set(expected) - found.keys()), misrouted)
+
+
+def latency_line(lat: list[float]) -> str:
+    nan = float("nan")
+    return (f"p50={percentile(lat, 50):.3f}  p90={percentile(lat, 90):.3f}  p99={percentile(lat, 99):.3f}  "
+            f"max={lat[-1] if lat else nan:.3f}  min={lat[0] if lat else nan:.3f}")
+
+
+def print_exactly_once(label: str, d: Delivered, total: int, unexpected: int | None = None) -> None:
+    extra = f" unexpected={unexpected}" if unexpected is not None else ""
+    print(f"{label:<21}duplicates={len(d.duplicates)} missing={len(d.missing)} "
+          f"misrouted={len(d.misrouted)}{extra}   ({total - len(d.missing)}/{total} delivered)")
+    if d.duplicates:
+        print(f"  duplicated codes (code: sends): {dict(list(d.duplicates.items())[:20])}")
+    if d.missing:
+        print(f"  missing codes: {d.missing[:20]}{' ...' if len(d.missing) > 20 else ''}")
+    if d.misrouted:
+        print(f"  misrouted codes: {d.misrouted[:20]}")
+
+
+def max_in_window(times: list[float], window: float = RATE_WINDOW) -> int:
+    """Most requests in any sliding window (t - window, t] (the simulator's own rule), times ascending."""
+    best = lo = 0
+    for hi, t in enumerate(times):
+        while times[lo] <= t - window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
 async def run(cfg: Config) -> int:
     rng = random.Random(cfg.seed)
     sim = KiwiSimulator(rental_minutes=max(120.0, (cfg.duration + 600) / 60))  # nothing expires mid-run
+    nv_sim = NonVoipSimulator(rate_limit_per_minute=NONVOIP_LIMIT_PER_MINUTE)
+    # 10-minutes orders are Reserved for short_term_seconds (900 s): long enough for seeding + run?
+    # Make sure: nothing may expire mid-run (an expired order cannot receive its SMS).
+    nv_sim.short_term_seconds = max(3600, int(cfg.warmup + cfg.duration + cfg.drain + 1800))
     tg = FakeTelegram()
     await sim.start()
+    await nv_sim.start()
     await tg.start()
     try:
         with tempfile.TemporaryDirectory(prefix="otp-bench-") as tmp_name:
@@ -279,13 +426,22 @@ async def run(cfg: Config) -> int:
             fernet_key = Fernet.generate_key().decode()
             t_seed = time.monotonic()
             rentals = await seed(sim, tg, db_path, fernet_key, cfg)
-            chat_ids = sorted({r.chat_id for r in rentals})
+            kiwi_chat_ids = sorted({r.chat_id for r in rentals})
             keys = sorted({r.api_key for r in rentals})
-            print(f"seeded {len(rentals)} rentals over {len(chat_ids)} chats/accounts "
+            print(f"seeded {len(rentals)} kiwiSMS rentals over {len(kiwi_chat_ids)} chats/accounts "
                   f"in {time.monotonic() - t_seed:.1f}s")
+            t_seed = time.monotonic()
+            nv_orders = await seed_nonvoip(nv_sim, tg, db_path, fernet_key, cfg)
+            nv_chat_ids = sorted({o.chat_id for o in nv_orders})
+            nv_emails = sorted({o.email for o in nv_orders})
+            print(f"seeded {len(nv_orders)} NonVoipUsNumber {NONVOIP_SECTION} orders over {len(nv_chat_ids)} "
+                  f"chats/accounts in {time.monotonic() - t_seed:.1f}s "
+                  f"(short-term window {nv_sim.short_term_seconds} s)")
+            chat_ids = kiwi_chat_ids + nv_chat_ids
 
             first_bot_request = len(sim.requests)
-            proc, log_path = await start_bot(tmp, db_path, fernet_key, sim, tg, cfg)
+            first_nv_bot_request = len(nv_sim.requests)
+            proc, log_path = await start_bot(tmp, db_path, fernet_key, sim, nv_sim, tg, cfg)
             peak_rss = [0]
             stop_sampling = asyncio.Event()
             sampler = asyncio.create_task(sample_rss(proc.pid, peak_rss, stop_sampling))
@@ -296,49 +452,49 @@ async def run(cfg: Config) -> int:
                 print(f"bot pid {proc.pid} polling after {time.monotonic() - t_start:.2f}s")
 
                 codes = rng.sample(range(100_000, 1_000_000), len(rentals))
-                plan = sorted(
-                    ((rng.uniform(0, cfg.duration), r, f"{c:06d}") for r, c in zip(rentals, codes)),
-                    key=lambda item: item[0],
-                )
-                expected = {code: rental for _, rental, code in plan}
+                plan: list[tuple[float, Rental | NvOrder, str]] = [
+                    (rng.uniform(0, cfg.duration), r, f"{c:06d}") for r, c in zip(rentals, codes)
+                ]
+                taken = set(codes)  # NonVoip codes: drawn after kiwi's (same kiwi plan per seed), all distinct
+                for order in nv_orders:
+                    code = rng.randrange(100_000, 1_000_000)
+                    while code in taken:
+                        code = rng.randrange(100_000, 1_000_000)
+                    taken.add(code)
+                    plan.append((rng.uniform(0, cfg.duration), order, f"{code:06d}"))
+                plan.sort(key=lambda item: item[0])
+                expected = {code: r for _, r, code in plan if isinstance(r, Rental)}
+                nv_expected = {code: o for _, o, code in plan if isinstance(o, NvOrder)}
                 loop = asyncio.get_running_loop()
                 t0 = loop.time() + cfg.warmup
                 window_start = time.monotonic() + cfg.warmup
                 # CPU over the whole SMS phase, to see which process (bot or this one) is busy.
                 cpu_bot_0, cpu_self_0 = proc_cpu_seconds(proc.pid), self_cpu_seconds()
-                failed = await inject_sms(sim, plan, t0)
+                failed = await inject_sms(sim, nv_sim, plan, t0)
                 window_end = time.monotonic()
                 cpu_bot_1, cpu_self_1 = proc_cpu_seconds(proc.pid), self_cpu_seconds()
-                waited = await drain(tg, chat_ids, set(expected), cfg.drain)
+                waited = await drain(tg, chat_ids, set(expected) | set(nv_expected), cfg.drain)
                 await asyncio.sleep(cfg.poll_interval * 2)  # a late duplicate would show up here
                 vm_hwm_kb = proc_status_kb(proc.pid, "VmHWM")
             finally:
                 stop_sampling.set()
                 await sampler
                 rc = await stop_bot(proc)
+            bot_end = time.monotonic()
             bot_log = log_path.read_text(errors="replace")
     finally:
         await tg.stop()
+        await nv_sim.stop()
         await sim.stop()
 
     # -------------------------------------------------------------- figures
     found = sent_codes(tg, chat_ids)
-    latencies: list[float] = []
-    duplicates: dict[str, int] = {}
-    misrouted: list[str] = []
-    for code, rental in expected.items():
-        sends = found.get(code, [])
-        if not sends:
-            continue
-        if len(sends) > 1:
-            duplicates[code] = len(sends)
-        if any(chat != rental.chat_id for chat, _ in sends):
-            misrouted.append(code)
-        visible_at = sim.rental(rental.rental_id).code_times[0]
-        latencies.append(min(at for _, at in sends) - visible_at)
-    missing = sorted(set(expected) - found.keys())
-    unexpected = sorted(found.keys() - set(expected))
-    latencies.sort()
+    kiwi = delivered({c: r.chat_id for c, r in expected.items()}, found,
+                     lambda c: sim.rental(expected[c].rental_id).code_times[0])
+    nv = delivered({c: o.chat_id for c, o in nv_expected.items()}, found,
+                   lambda c: nv_sim.order(nv_expected[c].order_id).sms_times[0])
+    latencies, missing = kiwi.latencies, kiwi.missing
+    unexpected = sorted(found.keys() - set(expected) - set(nv_expected))
 
     bot_requests = sim.requests[first_bot_request:]
     by_path = Counter(
@@ -357,26 +513,60 @@ async def run(cfg: Config) -> int:
     gaps = sorted(b - a for times in by_key.values() for a, b in zip(times, times[1:]))
     skipped = sum(1 for g in gaps if g > 1.5 * cfg.poll_interval)
 
+    # NonVoipUsNumber: what the bot asked per account, and what the simulator's limiter counted.
+    nv_bot_requests = nv_sim.requests[first_nv_bot_request:]
+    nv_by_path = Counter(r.path for r in nv_bot_requests)
+    nv_status = Counter((r.path, r.status) for r in nv_sim.requests)
+    nv_429 = sum(1 for r in nv_sim.requests if r.status == 429)
+    getsms_times: dict[str, list[float]] = defaultdict(list)
+    counted_times: dict[str, list[float]] = defaultdict(list)  # every request the limiter counted (seed too)
+    getsms_order_times: dict[str, list[float]] = defaultdict(list)
+    for r in nv_sim.requests:
+        email = (r.email or "").lower()
+        if r.status != 429:
+            counted_times[email].append(r.at)
+    for r in nv_bot_requests:
+        if r.path == NONVOIP_GETSMS:
+            getsms_times[(r.email or "").lower()].append(r.at)
+            if r.json is not None:
+                getsms_order_times[str(r.json.get("order_id"))].append(r.at)
+    nv_span = (bot_end - nv_bot_requests[0].at) if nv_bot_requests else float("nan")
+    nv_rows = []
+    for email in nv_emails:
+        times = getsms_times.get(email, [])
+        nv_rows.append((
+            email, len(times), max_in_window(times),
+            len(times) / (nv_span / 60) if nv_span > 0 else float("nan"),
+            max_in_window(counted_times.get(email, [])),
+            sum(1 for r in nv_sim.requests if r.status == 429 and (r.email or "").lower() == email),
+        ))
+    nv_max_window = max((row[2] for row in nv_rows), default=0)
+    nv_max_counted = max((row[4] for row in nv_rows), default=0)
+    nv_gaps = sorted(b - a for times in getsms_order_times.values() for a, b in zip(times, times[1:]))
+
     rss_peak_mb = peak_rss[0] / 1024
     hwm_mb = vm_hwm_kb / 1024 if vm_hwm_kb is not None else float("nan")
     rss_mb = max(rss_peak_mb, hwm_mb if vm_hwm_kb is not None else 0.0)
 
     print()
-    print(f"== delivery benchmark: N={cfg.rentals} rentals, M={cfg.chats} chats, "
+    print(f"== delivery benchmark: N={cfg.rentals} kiwiSMS rentals, M={cfg.chats} chats; "
+          f"{cfg.nonvoip_orders} NonVoipUsNumber orders, {cfg.nonvoip_chats} chats; "
           f"POLL_INTERVAL_SECONDS={cfg.poll_interval:g}, SMS over {cfg.duration:g}s (+{cfg.warmup:g}s warm-up)")
-    print(f"codes delivered      {len(found.keys() & set(expected))} / {len(expected)}"
+    print(f"codes delivered      kiwi {len(found.keys() & set(expected))} / {len(expected)}, "
+          f"NonVoip {len(found.keys() & set(nv_expected))} / {len(nv_expected)}"
           f"   (drain waited {waited:.1f}s; SMS not injected: {failed})")
-    print(f"exactly once         duplicates={len(duplicates)} missing={len(missing)} "
-          f"misrouted={len(misrouted)} unexpected={len(unexpected)}")
-    if duplicates:
-        print(f"  duplicated codes (code: sends): {dict(list(duplicates.items())[:20])}")
-    if missing:
-        print(f"  missing codes: {missing[:20]}{' ...' if len(missing) > 20 else ''}")
-    if misrouted:
-        print(f"  misrouted codes: {misrouted[:20]}")
-    print(f"code latency (s)     p50={percentile(latencies, 50):.3f}  p90={percentile(latencies, 90):.3f}  "
-          f"p99={percentile(latencies, 99):.3f}  max={latencies[-1] if latencies else float('nan'):.3f}"
-          f"  min={latencies[0] if latencies else float('nan'):.3f}")
+    print_exactly_once("kiwi exactly once", kiwi, len(expected), unexpected=len(unexpected))
+    if nv_expected:
+        print_exactly_once("NonVoip exactly once", nv, len(nv_expected))
+    print(f"kiwi latency (s)     {latency_line(latencies)}")
+    if nv_expected:
+        print(f"NonVoip latency (s)  {latency_line(nv.latencies)}")
+        per_account = -(-len(nv_expected) // max(1, len(nv_emails)))
+        print(f"  (bounded by the per-account budget: {per_account} orders/account at "
+              f"{NONVOIP_BUDGET_PER_MINUTE:.0f} req/min = {NONVOIP_BUDGET_PER_MINUTE / 60:.1f}/s -> each order "
+              f"checked about every {per_account / (NONVOIP_BUDGET_PER_MINUTE / 60):.2f}s; measured getsms gap "
+              f"per order p50={percentile(nv_gaps, 50):.3f}s p99={percentile(nv_gaps, 99):.3f}s "
+              f"max={nv_gaps[-1] if nv_gaps else float('nan'):.3f}s)")
     print(f"list GETs/acct/tick  mean={sum(per_tick) / len(per_tick):.3f}  max={max(per_tick):.3f}  "
           f"min={min(per_tick):.3f}   ({len(in_window)} list GETs in {window_end - window_start:.1f}s "
           f"= {intervals:.1f} intervals, {len(keys)} accounts)")
@@ -384,7 +574,20 @@ async def run(cfg: Config) -> int:
           f"p99={percentile(gaps, 99):.3f}s max={gaps[-1] if gaps else float('nan'):.3f}s; "
           f"gaps > 1.5 intervals (skipped ticks): {skipped}")
     print(f"per-rental GETs      {per_rental_gets}")
-    print("provider requests    " + ", ".join(f"{path}: {n}" for path, n in by_path.most_common()))
+    print("provider requests    kiwi " + ", ".join(f"{path}: {n}" for path, n in by_path.most_common()))
+    if nv_expected:
+        print("                     NonVoip (bot) " + ", ".join(f"{p}: {n}" for p, n in nv_by_path.most_common())
+              + "; answers (all, seeding too) "
+              + ", ".join(f"{p} {st}: {n}" for (p, st), n in sorted(nv_status.items())))
+        print(f"NonVoip per account  getsms/min: 'max/60s' = most getsms in any sliding 60 s window (the "
+              f"simulator's rule); 'mean' = total / {nv_span / 60:.2f} min of bot polling; "
+              f"'counted/60s' = every request the limiter counted for the account (incl. the seeding orders)")
+        print(f"  {'account':<40} {'getsms':>7} {'max/60s':>8} {'mean/min':>9} {'counted/60s':>12} {'429s':>5}")
+        for email, total, window, mean, counted, n429 in nv_rows:
+            print(f"  {email:<40} {total:7d} {window:8d} {mean:9.1f} {counted:12d} {n429:5d}")
+        print(f"  max across accounts: getsms {nv_max_window}/60s, counted {nv_max_counted}/60s "
+              f"(limit {NONVOIP_LIMIT_PER_MINUTE}/min, bot budget {NONVOIP_BUDGET_PER_MINUTE:.0f}/min); "
+              f"429 answers: {nv_429}")
     tg_calls = Counter(c.method for c in tg.calls())
     print("telegram calls       " + ", ".join(f"{m}: {n}" for m, n in tg_calls.most_common()))
     print(f"bot peak RSS         VmHWM={hwm_mb:.1f} MB  max sampled VmRSS={rss_peak_mb:.1f} MB")
@@ -401,7 +604,7 @@ async def run(cfg: Config) -> int:
             print("  " + line[:300])
 
     list_ok = bool(per_tick) and max(per_tick) <= TARGET_LIST_PER_TICK * 1.05 and per_rental_gets == 0
-    once_ok = not duplicates and not missing and not misrouted
+    once_ok = kiwi.exactly_once
     print()
     print("target                                   figure        result")
     print(f"p50 latency <= {TARGET_P50} s                  {percentile(latencies, 50):8.3f} s    "
@@ -412,10 +615,19 @@ async def run(cfg: Config) -> int:
           f"{verdict(list_ok)}  (max per account; per-rental GETs {per_rental_gets})")
     print(f"peak RSS <= {TARGET_RSS_MB:.0f} MB                      {rss_mb:8.1f} MB   "
           f"{verdict(rss_mb <= TARGET_RSS_MB)}")
-    print(f"every code exactly once                  {len(expected) - len(missing)}/{len(expected)}     "
+    print(f"every kiwi code exactly once             {len(expected) - len(missing)}/{len(expected)}     "
           f"{verdict(once_ok)}")
+    if nv_expected:
+        print(f"NonVoip req/min/account <= {NONVOIP_LIMIT_PER_MINUTE}         {nv_max_counted:8d}      "
+              f"{verdict(nv_max_counted <= NONVOIP_LIMIT_PER_MINUTE)}  (max over accounts and sliding 60 s "
+              f"windows, all counted requests; getsms alone {nv_max_window})")
+        print(f"NonVoip 429s == 0                        {nv_429:8d}      {verdict(nv_429 == 0)}")
+        print(f"every NonVoip code exactly once          {len(nv_expected) - len(nv.missing)}/{len(nv_expected)}"
+              f"       {verdict(nv.exactly_once)}")
+        print(f"NonVoip latency (no target; budget-bound) p50={percentile(nv.latencies, 50):.3f} s  "
+              f"p99={percentile(nv.latencies, 99):.3f} s")
     if (cfg.rentals, cfg.chats, cfg.poll_interval) != (1000, 100, 1.0):
-        print("(targets are stated for N=1000, M=100, POLL_INTERVAL_SECONDS=1)")
+        print("(kiwi targets are stated for N=1000, M=100, POLL_INTERVAL_SECONDS=1)")
     return 0
 
 

@@ -17,6 +17,9 @@ from storage.records import MessageRecord, OrderRecord
 
 logger = logging.getLogger(__name__)
 
+REMINDER = "reminder"
+REMINDER_KEY = f"notice:{REMINDER}"
+
 
 class Delivery:
     """Owns sending from the outbox; `_in_flight` keeps two senders off the same message."""
@@ -79,7 +82,9 @@ class Delivery:
                 text = texts.code_message(order, message.code, message.text)
                 markup = keyboards.code_message(message.code)
             else:
-                text, markup = message.text, None
+                # A reminder carries the order's buttons (Renew / Auto-renewal / Extend).
+                text = message.text
+                markup = keyboards.order_card(order) if message.provider_message_id == REMINDER_KEY else None
             try:
                 sent = await self._bot.send_message(
                     order.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup

@@ -12,12 +12,13 @@ from telegram.ext import ContextTypes
 
 from bot.delivery import Delivery
 from bot.reconcile import adopt
+from bot.rent_poll import poll_unread
 from bot.services import Services
 from handlers import texts
 from bot.request_budget import RequestBudget
 from providers.base import ProviderClient
 from providers.errors import BadCredentials, OrderNotFound, ProviderError, RateLimited
-from providers.models import ProviderId
+from providers.models import ProviderId, RemoteOrder
 from storage.records import OrderRecord, PurchaseRecord
 
 logger = logging.getLogger(__name__)
@@ -85,14 +86,18 @@ class Poller:
                 client = await self._services.client_for(chat_id, provider)
                 if client is None:
                     return  # disconnected: the orders stay as they are until reconnected
-                if getattr(client, "polling", "account") == "order":
+                strategy = getattr(client, "polling", "account")
+                if strategy == "order":
                     await self._poll_each_order(chat_id, provider, client, orders, known)
+                    return
+                if strategy == "messages":
+                    if purchases:  # only then is the rent list worth a request
+                        await self._reconcile(client, purchases, orders, await client.active_orders())
+                    await poll_unread(self._services, self._delivery, client, orders, known)
                     return
                 remote = {r.order_id: r for r in await client.active_orders()}
                 if purchases:
-                    local = {o.remote_id for o in orders}
-                    for order in await adopt(self._services, self._bot, purchases, remote.values(), local):
-                        await self._delivery.apply(order, remote[order.remote_id], set())
+                    await self._reconcile(client, purchases, orders, list(remote.values()))
                 for order in orders:
                     if order.id in self._services.busy_orders:
                         continue
@@ -112,6 +117,19 @@ class Poller:
             except Exception:
                 logger.exception("poll of %s for chat %s crashed", provider.value, chat_id)
 
+
+    async def _reconcile(
+        self,
+        client: ProviderClient,
+        purchases: list[PurchaseRecord],
+        orders: list[OrderRecord],
+        remote: list[RemoteOrder],
+    ) -> None:
+        """Adopt purchases of unknown outcome found among the account's live orders."""
+        local = {o.remote_id for o in orders}
+        by_id = {r.order_id: r for r in remote}
+        for order in await adopt(self._services, self._bot, purchases, remote, local):
+            await self._delivery.apply(order, by_id[order.remote_id], set())
 
     async def _poll_each_order(
         self,

@@ -14,7 +14,7 @@ from handlers import callbacks as cb
 from handlers import keyboards, texts
 from handlers.common import answer, chat_id_of, clear_awaiting, get_awaiting, set_awaiting, show
 from providers.base import ProviderClient
-from providers.capabilities import bundle, multi_select_limit
+from providers.capabilities import bundle, chooses_plan, multi_select_limit
 from providers.errors import ProviderError
 from providers.models import Offer, ProviderId, Section
 
@@ -188,6 +188,55 @@ async def offer_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if offer is None or offer.stock == 0:
         await show(update, "This service is no longer available. Choose another:", keyboards.services(provider, section, offers, 0))
         return
+    if chooses_plan(provider):
+        await _show_plans(update, client, section, offer)
+        return
+    purchase = await services.purchases.create(chat_id_of(update), provider, offer)
+    title = await _section_title(context, client, section)
+    await show(update, texts.confirmation(purchase, title), keyboards.confirm_purchase(purchase))
+
+
+async def _show_plans(update: Update, client: ProviderClient, section: str, offer: Offer) -> None:
+    """GotSMS: the service's plans of this billing type, with price, duration and renewal price."""
+    try:
+        found = await client.plans(service_id=offer.service, billing_type=section)  # type: ignore[attr-defined]
+    except ProviderError as exc:
+        await show(update, texts.provider_error(client.provider, exc.user_message), keyboards.main_menu())
+        return
+    await show(update, texts.choose_plan(client.provider, offer.name), keyboards.plans(client.provider, section, found))
+
+
+async def plan_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """GotSMS: the confirmation card for one plan, priced from a fresh plan list."""
+    parts = cb.parse(update.callback_query.data if update.callback_query else None)
+    provider = _provider(parts, 2)
+    if provider is None or len(parts) != 5 or not chooses_plan(provider):
+        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        return
+    section, plan_id = parts[3], parts[4]
+    services = get_services(context)
+    client = await _client_or_explain(update, services, provider)
+    if client is None:
+        return
+    await answer(update)
+    try:
+        found = await client.plans(billing_type=section)  # type: ignore[attr-defined]
+    except ProviderError as exc:
+        await show(update, texts.provider_error(provider, exc.user_message), keyboards.main_menu())
+        return
+    plan = next((p for p in found if p.id == plan_id), None)
+    if plan is None:
+        await show(update, "This plan is no longer offered. Use /buy to choose again.", keyboards.main_menu())
+        return
+    offer = Offer(
+        # The order keeps its plan's kind: which buttons its card shows depends on it.
+        section=f"{plan.billing_type}:{plan.duration_type}",
+        service=plan.id,
+        name=f"{plan.service_name} · {plan.duration_label}",
+        price=plan.price,
+        stock=None,
+        duration_minutes=plan.duration_minutes,
+    )
     purchase = await services.purchases.create(chat_id_of(update), provider, offer)
     title = await _section_title(context, client, section)
     await show(update, texts.confirmation(purchase, title), keyboards.confirm_purchase(purchase))

@@ -55,6 +55,10 @@ def buy_offer(provider: ProviderId, section: str, service: str) -> str:
     return _join("b", "o", provider.value, section, service)
 
 
+def buy_plan(provider: ProviderId, section: str, plan_id: str) -> str:
+    return _join("b", "pl", provider.value, section, plan_id)
+
+
 def buy_toggle(provider: ProviderId, section: str, service: str, page: int) -> str:
     return _join("b", "t", provider.value, section, service, page)
 

@@ -38,6 +38,7 @@ FIELDS: dict[ProviderId, tuple[CredentialField, ...]] = {
         CredentialField("email", texts.NONVOIP_ASK_EMAIL, secret=False),
         CredentialField("password", texts.NONVOIP_ASK_PASSWORD, secret=True),
     ),
+    ProviderId.GOTSMS: (CredentialField("token", texts.GOTSMS_ASK_TOKEN, secret=True),),
 }
 
 

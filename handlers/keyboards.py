@@ -10,13 +10,14 @@ from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 from handlers import callbacks as cb
 from handlers import texts
 from providers.capabilities import order_actions
+from providers.gotsms import Plan
 from providers.models import Action, Offer, ProviderId, Section
 from storage.records import OrderRecord, PurchaseRecord
 
 PAGE_SIZE = 8
 CONNECT_ORDER = (ProviderId.NONVOIP, ProviderId.KIWI, ProviderId.GOTSMS)
 # Only providers with a working client can be connected or bought from.
-SUPPORTED = frozenset({ProviderId.KIWI, ProviderId.NONVOIP})
+SUPPORTED = frozenset({ProviderId.KIWI, ProviderId.NONVOIP, ProviderId.GOTSMS})
 
 _ACTION_LABELS: dict[Action, str] = {
     Action.CANCEL: "Cancel",
@@ -25,6 +26,11 @@ _ACTION_LABELS: dict[Action, str] = {
     Action.REUSE: "Reuse",
     Action.ACTIVATE: "Activate",
     Action.RENEW: "Renew",
+    Action.WAKE_UP: "Wake up",
+    Action.AUTO_RENEW: "Auto-renewal on/off",
+    Action.EXTEND: "Extend",
+    Action.REFUND: "Refund",
+    Action.MESSAGES: "Messages",
     Action.REFRESH: "Refresh",
 }
 DURATION_LABELS = {"1d": "1 day", "3d": "3 days", "7d": "7 days", "30d": "30 days"}
@@ -138,10 +144,23 @@ def accept_bid(purchase: PurchaseRecord, bid: int) -> InlineKeyboardMarkup:
 
 
 def order_card(order: OrderRecord) -> InlineKeyboardMarkup | None:
-    """Only the actions this provider allows for the order now."""
+    """Only the actions this provider allows for the order now, three to a row."""
     allowed = order_actions(order.provider, order.status, order.section)
     buttons = [_button(_ACTION_LABELS[a], cb.order_action(a, order.id)) for a in Action if a in allowed]
-    return InlineKeyboardMarkup([buttons]) if buttons else None
+    return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)]) if buttons else None
+
+
+def plans(provider: ProviderId, section: str, items: Sequence[Plan]) -> InlineKeyboardMarkup:
+    rows = [[_button(texts.plan_label(p), cb.buy_plan(provider, section, p.id))] for p in items]
+    rows.append([_button("« Services", cb.buy_page(provider, section, 0))])
+    return InlineKeyboardMarkup(rows)
+
+
+def order_options(order: OrderRecord, action: Action, options: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """One button per (label, option) of an action (Extend's target plans, Refund's yes)."""
+    rows = [[_button(label, cb.order_action(action, order.id, option))] for label, option in options]
+    rows.append([_button("« Back", cb.order_action(Action.REFRESH, order.id))])
+    return InlineKeyboardMarkup(rows)
 
 
 def renew_durations(order: OrderRecord, durations: Sequence[str]) -> InlineKeyboardMarkup:

@@ -11,8 +11,9 @@ from telegram.ext import ContextTypes
 from bot.delivery import Delivery
 from bot.services import Services, get_services
 from handlers import callbacks as cb
-from handlers import keyboards, texts
+from handlers import keyboards, rent_actions, texts
 from handlers.common import answer, chat_id_of, clear_awaiting, show
+from handlers.rent_actions import RENT_ACTIONS
 from providers.capabilities import order_actions, renew_durations
 from providers.errors import ProviderError
 from providers.models import Action, OrderStatus, RemoteOrder
@@ -82,7 +83,10 @@ async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     services.busy_orders.add(order.id)
     try:
-        await _perform(update, context, services, order, action, option)
+        if action in RENT_ACTIONS:
+            await rent_actions.perform(update, context, services, order, action, option)
+        else:
+            await _perform(update, context, services, order, action, option)
     finally:
         services.busy_orders.discard(order.id)
 

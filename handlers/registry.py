@@ -55,6 +55,7 @@ def _handlers() -> list[BaseHandler[Update, object, object]]:
         CallbackQueryHandler(buy.provider_chosen, pattern=r"^b:p:"),
         CallbackQueryHandler(buy.page_chosen, pattern=r"^b:s:"),
         CallbackQueryHandler(buy.offer_chosen, pattern=r"^b:o:"),
+        CallbackQueryHandler(buy.plan_chosen, pattern=r"^b:pl:"),
         CallbackQueryHandler(buy.service_toggled, pattern=r"^b:t:"),
         CallbackQueryHandler(buy.selection_done, pattern=r"^b:m:"),
         CallbackQueryHandler(checkout.confirm, pattern=r"^b:c:"),

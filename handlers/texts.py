@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
+from typing import TYPE_CHECKING
 
 from providers.models import PROVIDER_NAMES, ActivationWindow, Offer, OrderStatus, PremiumBidDecision, PriceChangeDecision, ProviderId
 from storage.records import OrderRecord, PurchaseRecord
+
+if TYPE_CHECKING:
+    from providers.gotsms import NumberStatus, Plan
 
 PRIVATE_ONLY = "Please talk to me in a private chat: I never handle numbers or credentials in groups."
 NOT_ALLOWED = "Sorry, this bot is private and you are not on its list of users."
@@ -29,6 +33,10 @@ KIWI_ASK_KEY = (
 NONVOIP_ASK_EMAIL = "Send me the <b>email</b> of your NonVoipUsNumber account. /cancel to stop."
 NONVOIP_ASK_PASSWORD = (
     "Now send the account's <b>password</b>. I will delete your message right after reading it. /cancel to stop."
+)
+GOTSMS_ASK_TOKEN = (
+    "Send me your <b>GotSMS API token</b> (enable API access, then Generate Token).\n"
+    "I will delete your message right after reading it. /cancel to stop."
 )
 CHECKING = "Checking with the provider…"
 SECRET_DELETED_NOTE = "(Your message with the key was deleted from the chat.)"
@@ -264,7 +272,64 @@ def finished_notice(order: OrderRecord, status: OrderStatus, refunded: bool | No
     if status is OrderStatus.CANCELLED:
         money_note = " — refunded" if refunded else ""
         return f"✖️ Order #{order.id}: {what} was cancelled on the provider's side{money_note}."
-    return f"☑️ Order #{order.id}: {what} was completed on the provider's side."
+    return f"☑️ Order #{order.id}: {what} has ended at the provider."
+
+
+def rent_ending(order: OrderRecord) -> str:
+    left = time_left(order.expires_at) or "soon"
+    return (
+        f"⏰ Order #{order.id}: the rent of <code>{escape(order.phone)}</code> ({escape(order.service_name)}) "
+        f"ends in {left}. Renew it to keep the number."
+    )
+
+
+def plan_label(plan: "Plan") -> str:
+    renew = f", renews at {money(plan.renew_price)}" if plan.billing_type == "duration" else ""
+    return f"{plan.duration_label} · {money(plan.price)}{renew}"
+
+
+def choose_plan(provider: ProviderId, service_name: str) -> str:
+    return f"<b>{provider_name(provider)}</b> · {escape(service_name)}\nChoose a plan (price, duration, renewal price):"
+
+
+NO_EXTENSION = "This rent has no longer plan to move to."
+
+
+def woken(message: str, status: "NumberStatus") -> str:
+    parts = [message.rstrip(".") + "."]
+    if status.online_till:
+        parts.append(f"Online until {status.online_till.strftime('%H:%M')} UTC")
+    if status.online_seconds_left:
+        parts.append(f"({status.online_seconds_left // 60} min left).")
+    elif status.wakeup_seconds_left:
+        parts.append(f"Waking up: {status.wakeup_seconds_left} s left.")
+    return " ".join(parts)[:190]
+
+
+def auto_renewal(enabled: bool) -> str:
+    return "Auto-renewal is ON: the rent renews itself at the end of the term." if enabled else "Auto-renewal is OFF."
+
+
+def choose_extension(order: OrderRecord) -> str:
+    return f"Extend <code>{escape(order.phone)}</code> ({escape(order.service_name)}) to a longer plan:"
+
+
+def extended(order: OrderRecord) -> str:
+    if order.expires_at is None:
+        return "Extended."
+    return f"Extended until {order.expires_at.strftime('%Y-%m-%d %H:%M')} UTC."
+
+
+def refund_question(order: OrderRecord) -> str:
+    return (
+        f"Refund <code>{escape(order.phone)}</code> ({escape(order.service_name)})? "
+        "The number is released; the provider decides whether the refund is allowed."
+    )
+
+
+def number_messages(order: OrderRecord, lines: list[str], older: bool) -> str:
+    head = f"📨 Messages on <code>{escape(order.phone)}</code>" + (" (older)" if older else "")
+    return head + "\n" + ("\n".join(lines) if lines else "No messages.")
 
 
 def choose_renewal(order: OrderRecord) -> str:

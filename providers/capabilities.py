@@ -5,6 +5,7 @@ The rules live with their clients; this maps a stored order to them without buil
 
 from __future__ import annotations
 
+from providers.gotsms import gotsms_actions
 from providers.kiwi import KIWI_ACTIONS
 from collections.abc import Sequence
 from decimal import Decimal
@@ -20,6 +21,8 @@ def order_actions(provider: ProviderId, status: OrderStatus, section: str = "") 
     if provider is ProviderId.NONVOIP:
         kind = COUNTRY if section == COUNTRY else GROUPS.get(section, ("short_term", 0))[0]
         return nonvoip_actions(kind, status)
+    if provider is ProviderId.GOTSMS:
+        return gotsms_actions(status, section)  # GotSMS orders store their plan kind as section
     return frozenset()
 
 
@@ -55,3 +58,8 @@ def bundle(offers: Sequence[Offer]) -> Offer:
         stock=min(stocks) if stocks else None,
         duration_minutes=offers[0].duration_minutes,
     )
+
+
+def chooses_plan(provider: ProviderId) -> bool:
+    """GotSMS sells plans: after the service comes the list of its plans."""
+    return provider is ProviderId.GOTSMS

@@ -64,7 +64,7 @@ _MAX_USER_MESSAGE = 200  # a provider error page must not flood the chat
 # Live rents: wake-up (ACTIVATE), auto-renewal / transition to a longer plan (RENEW),
 # refund (CANCEL) and refresh. The bot narrows this per rent from `Rent`.
 GOTSMS_LIVE_ACTIONS: frozenset[Action] = frozenset(
-    {Action.ACTIVATE, Action.RENEW, Action.CANCEL, Action.REFRESH}
+    {Action.WAKE_UP, Action.AUTO_RENEW, Action.EXTEND, Action.REFUND, Action.MESSAGES, Action.REFRESH}
 )
 
 _MINUTES_PER: dict[str, int] = {
@@ -91,9 +91,22 @@ _OUT_OF_STOCK = ("out of stock", "no numbers", "no available number", "no free n
 Context = Literal["rent", "purchase", "other"]
 
 
-def gotsms_actions(status: OrderStatus) -> frozenset[Action]:
-    """The superset of actions for a rent in this status (the bot filters it per `Rent`)."""
-    return frozenset() if status.is_final else GOTSMS_LIVE_ACTIONS
+def gotsms_actions(status: OrderStatus, plan_kind: str = "") -> frozenset[Action]:
+    """What a rent allows now. `plan_kind` is "<billing_type>:<duration_type>" of its plan
+    (e.g. "duration:month"); without it, the superset for a live rent."""
+    if status.is_final:
+        return frozenset()
+    if not plan_kind:
+        return GOTSMS_LIVE_ACTIONS
+    billing, _, duration = plan_kind.partition(":")
+    allowed = {Action.REFUND, Action.MESSAGES, Action.REFRESH}
+    if billing == "duration":
+        allowed.add(Action.WAKE_UP)  # SMS-billed numbers cannot be woken up
+        if duration == "month":
+            allowed.add(Action.AUTO_RENEW)  # auto-renewal exists for monthly plans only
+        elif duration == "day":
+            allowed.add(Action.EXTEND)  # a daily rent can move to a monthly plan
+    return frozenset(allowed)
 
 
 # ---------------------------------------------------------------------- typed results

@@ -46,6 +46,11 @@ class Action(StrEnum):
     REUSE = "reuse"
     ACTIVATE = "activate"
     RENEW = "renew"
+    WAKE_UP = "wake"
+    AUTO_RENEW = "autorenew"
+    EXTEND = "extend"
+    REFUND = "refund"
+    MESSAGES = "messages"
     REFRESH = "refresh"
 
 

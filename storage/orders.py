@@ -97,6 +97,10 @@ class OrderStore:
         )
         return count > 0
 
+    async def update_section(self, order_id: int, section: str) -> None:
+        """The order moved to another plan kind (GotSMS transition to a monthly plan)."""
+        await self._db.execute("UPDATE orders SET section = ? WHERE id = ?", (section, order_id))
+
     async def set_card(self, order_id: int, message_id: int) -> None:
         await self._db.execute(
             "UPDATE orders SET card_message_id = ? WHERE id = ?", (message_id, order_id)

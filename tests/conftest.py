@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 
 from bot.app import build_application, running
 from bot.config import Settings
+from providers.sandbox.gotsms_sim import GotSmsSimulator
 from providers.sandbox.kiwi_sim import KiwiSimulator
 from providers.sandbox.nonvoip_sim import NonVoipSimulator
 from tests.fakes.telegram import FakeTelegram
@@ -44,8 +45,16 @@ async def nonvoip() -> AsyncIterator[NonVoipSimulator]:
 
 
 @pytest.fixture
+async def gotsms() -> AsyncIterator[GotSmsSimulator]:
+    sim = GotSmsSimulator()
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+@pytest.fixture
 def make_settings(
-    tmp_path: Path, tg: FakeTelegram, kiwi: KiwiSimulator, nonvoip: NonVoipSimulator
+    tmp_path: Path, tg: FakeTelegram, kiwi: KiwiSimulator, nonvoip: NonVoipSimulator, gotsms: GotSmsSimulator
 ) -> Callable[..., Settings]:
     def factory(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
@@ -55,6 +64,7 @@ def make_settings(
             "telegram_api_base_url": tg.base_url,
             "kiwi_base_url": kiwi.base_url,
             "nonvoip_base_url": nonvoip.base_url,
+            "gotsms_base_url": gotsms.base_url,
             "poll_interval_seconds": 0.2,
             "provider_timeout_seconds": 5.0,
         }

@@ -7,6 +7,7 @@ from tests.fakes.telegram import BotMessage, FakeTelegram
 KIWI_KEY = "lsms_test01_c0ffeec0ffeec0ffee"
 NONVOIP_EMAIL = "tess@example.com"
 NONVOIP_PASSWORD = "hunter2-Very-Secret"
+GOTSMS_TOKEN = "gots_4f1c9a77e2b34d5c8a9b0c1d2e3f4a5b"
 
 
 class Chat:
@@ -63,6 +64,30 @@ class Chat:
             await self.expect("Selected: 1")
             self.press_starting("Continue with")
         return await self.expect("Confirm your order")
+
+    async def connect_gotsms(self, token: str = GOTSMS_TOKEN) -> BotMessage:
+        self.send("/connect")
+        await self.expect("Which provider")
+        self.press("GotSMS")
+        await self.expect("API token")
+        self.send(token)
+        return await self.expect("connected, balance")
+
+    async def buy_gotsms(self, service: str = "Telegram", plan: str = "1 day", section: str = "Rental plans") -> BotMessage:
+        self.send("/buy")
+        await self.expect("choose a provider")
+        self.press("GotSMS")
+        await self.expect("choose a section")
+        self.press(section)
+        await self.expect("Services")
+        self.send(service)
+        await self.expect("matching")
+        self.press_starting(service)
+        await self.expect("Choose a plan")
+        self.press_starting(plan)
+        await self.expect("Confirm your order")
+        self.press("Confirm")
+        return await self.expect("waiting for the SMS")
 
     async def open_confirmation(self, service_prefix: str = "WhatsApp", country: str = "USA") -> BotMessage:
         self.send("/buy")

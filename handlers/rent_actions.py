@@ -1,0 +1,103 @@
+"""Order-card actions of long rentals (GotSMS): Wake up, Auto-renewal, Extend, Refund, Messages."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.delivery import Delivery
+from bot.services import Services
+from handlers import keyboards, texts
+from handlers.common import answer, show
+from providers.errors import ProviderError
+from providers.models import Action
+from storage.records import OrderRecord
+
+RENT_ACTIONS = frozenset({Action.WAKE_UP, Action.AUTO_RENEW, Action.EXTEND, Action.REFUND, Action.MESSAGES})
+MESSAGES_PAGE = 5
+_YES = "yes"
+
+
+async def perform(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    services: Services,
+    order: OrderRecord,
+    action: Action,
+    option: str | None,
+) -> None:
+    client = await services.client_for(order.chat_id, order.provider)
+    if client is None:
+        await answer(update, f"{texts.provider_name(order.provider)} is not connected; /connect it first.", alert=True)
+        return
+    delivery: Delivery = context.bot_data["delivery"]
+    try:
+        if action is Action.WAKE_UP:
+            message = await client.wake_up(order.remote_id)  # type: ignore[attr-defined]
+            status = await client.number_status(order.remote_id)  # type: ignore[attr-defined]
+            await answer(update, texts.woken(message, status), alert=True)
+        elif action is Action.AUTO_RENEW:
+            enabled = await client.toggle_auto_renewal(order.remote_id)  # type: ignore[attr-defined]
+            await answer(update, texts.auto_renewal(enabled), alert=True)
+        elif action is Action.EXTEND:
+            await _extend(update, services, delivery, client, order, option)
+        elif action is Action.REFUND:
+            await _refund(update, services, delivery, client, order, option)
+        elif action is Action.MESSAGES:
+            await _messages(update, client, order, option)
+    except ProviderError as exc:
+        await answer(update, exc.user_message[:190], alert=True)
+
+
+async def _extend(
+    update: Update, services: Services, delivery: Delivery, client: object, order: OrderRecord, plan_id: str | None
+) -> None:
+    """Without a plan: list the longer plans the rent can move to; with one: move it."""
+    if plan_id is None:
+        rent = await client.get_rent(order.remote_id)  # type: ignore[attr-defined]
+        targets = [(texts.plan_label(p), p.id) for p in rent.transition_options if hasattr(p, "id")]
+        if not targets:
+            await answer(update, texts.NO_EXTENSION, alert=True)
+            return
+        await answer(update)
+        await show(update, texts.choose_extension(order), keyboards.order_options(order, Action.EXTEND, targets))
+        return
+    remote = await client.transition(order.remote_id, plan_id)  # type: ignore[attr-defined]
+    await services.orders.update_section(order.id, "duration:month")
+    refreshed = await services.orders.get(order.id, order.chat_id) or order
+    updated = await delivery.apply(refreshed, remote, announce_end=False)
+    await _card(update, services, updated)
+    await answer(update, texts.extended(updated), alert=True)
+
+
+async def _refund(
+    update: Update, services: Services, delivery: Delivery, client: object, order: OrderRecord, option: str | None
+) -> None:
+    """Asks first; the provider decides whether a refund is allowed and says why not."""
+    if option != _YES:
+        await answer(update)
+        await show(update, texts.refund_question(order), keyboards.order_options(order, Action.REFUND, [("Yes, refund", _YES)]))
+        return
+    remote = await client.refund(order.remote_id)  # type: ignore[attr-defined]
+    updated = await delivery.apply(order, remote, announce_end=False)
+    await _card(update, services, updated)
+    await answer(update, "Refunded." if updated.refunded else "Refund requested.")
+
+
+async def _messages(update: Update, client: object, order: OrderRecord, before_id: str | None) -> None:
+    """The number's recent SMS, newest first, with Older to page back."""
+    page = await client.number_messages(order.remote_id, limit=MESSAGES_PAGE, before_id=before_id)  # type: ignore[attr-defined]
+    await answer(update)
+    lines = [
+        f"{m.received_at.strftime('%m-%d %H:%M') if m.received_at else ''} {escape(m.text)}".strip()
+        for m in page.messages
+    ]
+    options = [("Older ▶", page.next_before_id)] if page.next_before_id else []
+    await show(update, texts.number_messages(order, lines, before_id is not None), keyboards.order_options(order, Action.MESSAGES, options))
+
+
+async def _card(update: Update, services: Services, order: OrderRecord) -> None:
+    codes = (await services.messages.codes_by_order([order.id])).get(order.id, [])
+    await show(update, texts.order_card(order, codes), keyboards.order_card(order))
