@@ -44,6 +44,9 @@ def build_application(
         await _open_services(app, effective)
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        poller: Poller | None = app.bot_data.get("poller")
+        if poller is not None:
+            await poller.close()
         services: Services | None = app.bot_data.get(SERVICES_KEY)
         if services is not None:
             await services.http.aclose()

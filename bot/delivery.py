@@ -45,6 +45,8 @@ class Delivery:
         services = self._services
         fresh = [m for m in remote.messages if known is None or m.message_id not in known]
         inserted = await services.messages.add_sms(order, fresh) if fresh else []
+        # Claimed before the next await, so a concurrent outbox flush never sends them too.
+        self._in_flight.update(m.id for m in inserted)
         updated = order
         ended_now = False
         if _status_changed(order, remote):
@@ -60,23 +62,31 @@ class Delivery:
                 )
                 ended_now = remote.status.is_final
         for message in inserted:
-            await self.send(message, updated)
+            await self._deliver(message, updated)
         if ended_now and announce_end:
             notice = texts.finished_notice(
                 updated, remote.status, updated.refunded, had_code=bool(remote.messages)
             )
             record = await services.messages.add_notice(updated, remote.status.value, notice)
             if record is not None:
-                await self.send(record, updated)
+                self._in_flight.add(record.id)
+                await self._deliver(record, updated)
         if inserted or updated is not order:
             await self.update_card(updated)
         return updated
 
     async def send(self, message: MessageRecord, order: OrderRecord) -> bool:
-        """Send one outbox row; it stays in the outbox if Telegram fails, and is retried next tick."""
+        """Send one outbox row unless another sender has it or it went out meanwhile."""
         if message.id in self._in_flight:
             return False
         self._in_flight.add(message.id)
+        if await self._services.messages.is_delivered(message.id):  # sent since it was read
+            self._in_flight.discard(message.id)
+            return False
+        return await self._deliver(message, order)
+
+    async def _deliver(self, message: MessageRecord, order: OrderRecord) -> bool:
+        """Send a claimed outbox row; it stays in the outbox if Telegram fails, and is retried next tick."""
         try:
             if message.kind == KIND_SMS:
                 text = texts.code_message(order, message.code, message.text)

@@ -23,7 +23,7 @@ from storage.records import OrderRecord, PurchaseRecord
 
 logger = logging.getLogger(__name__)
 
-MAX_CONCURRENT_ACCOUNTS = 64
+MAX_CONCURRENT_ACCOUNTS = 32
 # A tick starts its accounts' requests evenly over this fraction of the poll interval instead of
 # all at once. Why: at 100 accounts a burst kept the event loop busy for ~0.4 s (httpx costs
 # ~2-3 ms CPU per request here), so a code found early waited behind everyone else's parsing;
@@ -43,9 +43,10 @@ class Poller:
         # Per-order polling (providers without an account-wide endpoint): budget and round-robin cursor.
         self._budgets: dict[tuple[int, ProviderId], RequestBudget] = {}
         self._cursors: dict[tuple[int, ProviderId], int] = {}
+        self._running: dict[tuple[int, ProviderId], asyncio.Task[None]] = {}
 
     async def tick(self) -> None:
-        """Poll every account with live orders concurrently; one slow account delays no other."""
+        """Start a poll of every account with live orders; each runs on its own, concurrently."""
         orders = [o for o in await self._services.orders.all_active() if o.id not in self._services.busy_orders]
         accounts: dict[tuple[int, ProviderId], list[OrderRecord]] = defaultdict(list)
         for order in orders:
@@ -58,17 +59,25 @@ class Poller:
                 continue
             unresolved[(purchase.chat_id, purchase.provider)].append(purchase)
             accounts.setdefault((purchase.chat_id, purchase.provider), [])
-        known = await self._services.messages.known_ids(o.id for o in orders)
-        step = SPREAD_FRACTION * self._services.settings.poll_interval_seconds / max(1, len(accounts))
-        await asyncio.gather(
-            *(
-                self._poll_account(
-                    chat_id, provider, batch, known, unresolved.get((chat_id, provider), []), start_after=i * step
-                )
-                for i, ((chat_id, provider), batch) in enumerate(accounts.items())
+        # An account still busy from an earlier tick is skipped, not waited for: a slow provider
+        # (or one paced by its rate limit) never holds up the other accounts' next poll.
+        due = {key: batch for key, batch in accounts.items() if key not in self._running}
+        known = await self._services.messages.known_ids(o.id for batch in due.values() for o in batch)
+        step = SPREAD_FRACTION * self._services.settings.poll_interval_seconds / max(1, len(due))
+        for i, (key, batch) in enumerate(due.items()):
+            task = asyncio.create_task(
+                self._poll_account(*key, batch, known, unresolved.get(key, []), start_after=i * step)
             )
-        )
+            self._running[key] = task
+            task.add_done_callback(lambda _t, key=key: self._running.pop(key, None))
         await self._delivery.flush_outbox()
+
+    async def close(self) -> None:
+        """Cancel account polls still under way (shutdown)."""
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _poll_account(
         self,

@@ -43,9 +43,9 @@ _RETRYABLE_TRANSPORT: tuple[type[Exception], ...] = (
 
 def create_http_client(timeout: float = 15.0) -> httpx.AsyncClient:
     """The one AsyncClient shared by every provider client (no base_url: each has its own)."""
-    # ~100 concurrent requests (many users polling/buying at once) without opening
-    # a new TCP+TLS connection for each; connect gets a shorter budget than the read.
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=30.0)
+    # Enough kept-alive connections for the poller's concurrency, and no more: httpcore scans
+    # its whole pool on every request, so an oversized pool costs CPU on each poll.
+    limits = httpx.Limits(max_connections=48, max_keepalive_connections=48, keepalive_expiry=30.0)
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0), pool=timeout),
         limits=limits,

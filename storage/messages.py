@@ -77,6 +77,10 @@ class MessageStore:
         )
         return [MessageRecord.from_row(r) for r in rows]
 
+    async def is_delivered(self, message_id: int) -> bool:
+        row = await self._db.fetchone("SELECT delivered_at FROM messages WHERE id = ?", (message_id,))
+        return row is None or row["delivered_at"] is not None
+
     async def mark_delivered(self, message_id: int, telegram_message_id: int | None) -> None:
         await self._db.execute(
             "UPDATE messages SET delivered_at = ?, telegram_message_id = ? WHERE id = ?",
