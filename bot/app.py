@@ -103,16 +103,20 @@ async def _open_services(app: Application, settings: Settings) -> None:  # type:
 
 async def _start_sandbox(app: Application, settings: Settings, sms_delay: float) -> Settings:  # type: ignore[type-arg]
     # Imported here: the simulators are not part of the production code path.
+    from providers.sandbox.gotsms_sim import GotSmsSimulator
     from providers.sandbox.kiwi_sim import KiwiSimulator
     from providers.sandbox.nonvoip_sim import NonVoipSimulator
 
     kiwi = KiwiSimulator(sandbox=True, auto_sms_after=sms_delay)
     nonvoip = NonVoipSimulator(sandbox=True, auto_sms_after=sms_delay)
-    app.bot_data[SANDBOX_KEY] = [kiwi, nonvoip]
-    for simulator in (kiwi, nonvoip):
+    gotsms = GotSmsSimulator(sandbox=True, auto_sms_after=sms_delay)
+    app.bot_data[SANDBOX_KEY] = [kiwi, nonvoip, gotsms]
+    for simulator in (kiwi, nonvoip, gotsms):
         await simulator.start()
-    logger.info("sandbox: simulators on %s and %s; credentials starting with 'demo' work", kiwi.base_url, nonvoip.base_url)
-    return replace(settings, kiwi_base_url=kiwi.base_url, nonvoip_base_url=nonvoip.base_url)
+    logger.info("sandbox: provider simulators on 127.0.0.1; credentials starting with 'demo' work")
+    return replace(
+        settings, kiwi_base_url=kiwi.base_url, nonvoip_base_url=nonvoip.base_url, gotsms_base_url=gotsms.base_url
+    )
 
 
 @asynccontextmanager

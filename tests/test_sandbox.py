@@ -40,6 +40,17 @@ async def test_demo_nonvoip_credentials_connect_and_a_code_arrives(make_settings
         await chat.expect("🔑")
 
 
+async def test_demo_gotsms_token_connects_and_a_code_arrives(make_settings: Any, tg: FakeTelegram) -> None:
+    settings = make_settings(gotsms_base_url="http://127.0.0.1:9")  # replaced by the sandbox's
+    async with running(build_application(settings, sandbox=True, sandbox_sms_delay=0.3)):
+        chat = Chat(tg, 1001)
+        connected = await chat.connect_gotsms("demo-token")
+        assert "balance $50.00" in connected.text
+        await chat.buy_gotsms("Telegram", "1 day")
+        code = await chat.expect("🔑")
+        assert "verification code" in code.text
+
+
 async def test_sandbox_command_starts_with_only_a_bot_token(tg: FakeTelegram, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_", "KIWI_", "DATABASE_"))}
     env.update(PYTHONPATH=str(ROOT), TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_API_BASE_URL=tg.base_url)
