@@ -16,13 +16,14 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
 
 from providers.base import ProviderClient
+from providers import parsing
 from providers.errors import (
     AccountSuspended,
     BadCredentials,
@@ -634,15 +635,8 @@ def _opt_bool(data: Mapping[str, Any], key: str) -> bool:
 
 
 def _decimal(data: Mapping[str, Any], key: str) -> Decimal:
-    """Money as Decimal from a number or a numeric string (via str: no float artefacts)."""
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise _bad(key)
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _bad(key) from None
-    if not amount.is_finite():
+    amount = parsing.money(data.get(key))
+    if amount is None:
         raise _bad(key)
     return amount
 

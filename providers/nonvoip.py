@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from providers.base import ProviderClient
+from providers import parsing
 from providers.errors import (
     AccountSuspended,
     BadCredentials,
@@ -794,15 +795,8 @@ def _opt_text(data: Mapping[str, Any], key: str) -> str:
 
 
 def _decimal(data: Mapping[str, Any], key: str) -> Decimal:
-    """Money from a number or a numeric string (via str: no float artefacts)."""
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise _bad(key)
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _bad(key) from None
-    if not amount.is_finite():
+    amount = parsing.money(data.get(key))
+    if amount is None:
         raise _bad(key)
     return amount
 

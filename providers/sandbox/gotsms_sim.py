@@ -15,7 +15,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -46,7 +46,7 @@ from providers.sandbox.gotsms_models import (
     iso,
     money,
 )
-from providers.sandbox.loopback_server import LoopbackServer
+from providers.sandbox.simulator_base import LoopbackSimulator
 
 __all__ = ["GotSmsSimulator", "SimRent", "SimMessage", "RecordedRequest"]
 
@@ -84,10 +84,11 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
-class GotSmsSimulator:
+class GotSmsSimulator(LoopbackSimulator):
     """In-memory GotSMS: accounts, catalogue, rents, messages, plus knobs to inject faults."""
 
     def __init__(self, sandbox: bool = False, auto_sms_after: float | None = None) -> None:
+        super().__init__()
         self.sandbox = sandbox
         self.auto_sms_after = auto_sms_after
         # Extra knobs (plain attributes, documented): windows a test may shorten.
@@ -103,31 +104,7 @@ class GotSmsSimulator:
         self._phones = PhoneFactory()
         self._message_ids = OrderedIds("gotsms-messages")
         self._rng = random.Random("gotsms-sim")
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._server: LoopbackServer | None = None
         self.app: Starlette = self._build_app()
-
-    # ------------------------------------------------------------------ lifecycle
-
-    async def start(self, port: int = 0) -> None:
-        """Serve on 127.0.0.1; `port=0` picks a free port."""
-        self._server = LoopbackServer(self.app, port=port)
-        await self._server.start()
-
-    async def stop(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._server is not None:
-            await self._server.stop()
-            self._server = None
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("GotSmsSimulator is not started")
-        return self._server.url
 
     # ------------------------------------------------------------------ control API
 
@@ -333,12 +310,6 @@ class GotSmsSimulator:
         return body
 
     # ------------------------------------------------------------------ background work
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Fire-and-forget, but tracked so stop() can cancel it."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _auto_sms(self, rent_id: str, delay: float) -> None:
         await asyncio.sleep(delay)

@@ -15,7 +15,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -51,7 +51,7 @@ from providers.sandbox.kiwi_models import (
     iso_z,
     money,
 )
-from providers.sandbox.loopback_server import LoopbackServer
+from providers.sandbox.simulator_base import LoopbackSimulator
 
 __all__ = ["KiwiSimulator", "SimRental", "RecordedRequest"]
 
@@ -69,12 +69,13 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class KiwiSimulator:
+class KiwiSimulator(LoopbackSimulator):
     """In-memory kiwiSMS: accounts, catalogue, rentals, plus knobs to inject faults."""
 
     def __init__(
         self, sandbox: bool = False, auto_sms_after: float | None = None, rental_minutes: float = 20.0
     ) -> None:
+        super().__init__()
         self.sandbox = sandbox
         self.auto_sms_after = auto_sms_after
         self.rental_minutes = rental_minutes
@@ -91,39 +92,7 @@ class KiwiSimulator:
         self._phones = PhoneFactory()
         self._rng = random.Random("kiwi-sim")
         self._external_seq = 700_000_000
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._stopping = asyncio.Event()
-        self._http: httpx.AsyncClient | None = None
-        self._server: LoopbackServer | None = None
         self.app: Starlette = self._build_app()
-
-    # ------------------------------------------------------------------ lifecycle
-
-    async def start(self, port: int = 0) -> None:
-        """Serve on 127.0.0.1; `port=0` picks a free port."""
-        self._stopping = asyncio.Event()
-        self._server = LoopbackServer(self.app, port=port)
-        await self._server.start()
-
-    async def stop(self) -> None:
-        # Wake delayed/stalled responses first so uvicorn's graceful shutdown does not wait on them.
-        self._stopping.set()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._server is not None:
-            await self._server.stop()
-            self._server = None
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("KiwiSimulator is not started")
-        return self._server.url
 
     # ------------------------------------------------------------------ control API
 
@@ -289,24 +258,11 @@ class KiwiSimulator:
 
     # ------------------------------------------------------------------ background work
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Fire-and-forget, but tracked so stop() can cancel it."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def _auto_sms(self, rental_id: str, delay: float) -> None:
         await asyncio.sleep(delay)
         rental = self.rental(rental_id)
         if rental.status == "WAITING":
             self.receive_sms(rental_id, f"Your verification code is {self._rng.randint(0, 999_999):06d}")
-
-    async def _pause(self, seconds: float) -> None:
-        """Sleep that ends early when the simulator stops."""
-        try:
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except asyncio.TimeoutError:
-            pass
 
     def _send_webhook(self, rental: SimRental, text: str, code: str) -> None:
         account = self._accounts[rental.api_key]

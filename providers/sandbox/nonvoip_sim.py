@@ -15,7 +15,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from providers.sandbox.loopback_server import LoopbackServer
+from providers.sandbox.simulator_base import LoopbackSimulator
 from providers.sandbox.nonvoip_catalog import (
     CATEGORIES,
     COUNTRIES,
@@ -84,12 +84,15 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class NonVoipSimulator:
+class NonVoipSimulator(LoopbackSimulator):
     """In-memory NonVoipUsNumber: accounts, catalogue, orders, callbacks, plus knobs to inject faults."""
+
+    url_prefix = PREFIX
 
     def __init__(
         self, sandbox: bool = False, auto_sms_after: float | None = None, rate_limit_per_minute: int = 500
     ) -> None:
+        super().__init__()
         self.sandbox = sandbox
         self.auto_sms_after = auto_sms_after
         # Extra knobs (plain attributes, documented): rental windows a test may shorten.
@@ -113,39 +116,7 @@ class NonVoipSimulator:
         self._order_seq = 146184
         self._country_seq = 102029
         self._user_seq = 1233
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._stopping = asyncio.Event()
-        self._http: httpx.AsyncClient | None = None
-        self._server: LoopbackServer | None = None
         self.app: Starlette = self._build_app()
-
-    # ------------------------------------------------------------------ lifecycle
-
-    async def start(self, port: int = 0) -> None:
-        """Serve on 127.0.0.1; `port=0` picks a free port."""
-        self._stopping = asyncio.Event()
-        self._server = LoopbackServer(self.app, port=port)
-        await self._server.start()
-
-    async def stop(self) -> None:
-        # Wake delayed answers first so uvicorn's graceful shutdown does not wait on them.
-        self._stopping.set()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._server is not None:
-            await self._server.stop()
-            self._server = None
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("NonVoipSimulator is not started")
-        return self._server.url + PREFIX
 
     # ------------------------------------------------------------------ control API
 
@@ -349,12 +320,6 @@ class NonVoipSimulator:
 
     # ------------------------------------------------------------------ background work
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Fire-and-forget, but tracked so stop() can cancel it."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _schedule_auto_sms(self, order: SimOrder) -> None:
         if self.auto_sms_after is not None:
             self._spawn(self._auto_sms(order.order_id, order.cycle_start, self.auto_sms_after))
@@ -366,13 +331,6 @@ class NonVoipSimulator:
         if order.live and order.cycle_start == cycle_start and not order.has_new_sms:
             code = f"{self._rng.randint(0, 999_999):06d}"
             self.receive_sms(order_id, f"Your {order.service} verification code is {code}", code)
-
-    async def _pause(self, seconds: float) -> None:
-        """Sleep that ends early when the simulator stops."""
-        try:
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except asyncio.TimeoutError:
-            pass
 
     def _notify_sms(self, order: SimOrder, text: str, pin: str) -> None:
         message = {

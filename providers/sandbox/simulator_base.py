@@ -1,0 +1,64 @@
+"""What every provider simulator shares: serving on loopback, background tasks, a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from providers.sandbox.loopback_server import LoopbackServer
+
+
+class LoopbackSimulator:
+    """Base of the simulators: `start()` serves `self.app` on 127.0.0.1, `stop()` ends everything."""
+
+    url_prefix = ""  # where the provider's API lives below the host (NonVoipUsNumber: /manager)
+    app: Starlette
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = asyncio.Event()
+        self._http: httpx.AsyncClient | None = None  # outbound callbacks, created on first use
+        self._server: LoopbackServer | None = None
+
+    async def start(self, port: int = 0) -> None:
+        """Serve on 127.0.0.1; `port=0` picks a free port."""
+        self._stopping = asyncio.Event()
+        self._server = LoopbackServer(self.app, port=port)
+        await self._server.start()
+
+    async def stop(self) -> None:
+        # Wake delayed answers first so uvicorn's graceful shutdown does not wait on them.
+        self._stopping.set()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._server is not None:
+            await self._server.stop()
+            self._server = None
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not started")
+        return self._server.url + self.url_prefix
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Fire-and-forget, but tracked so stop() can cancel it."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep that ends early when the simulator stops."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
