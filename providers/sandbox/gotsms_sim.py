@@ -7,7 +7,6 @@ the Python control API is the "Simulator" section of docs/gotsms.md. Run standal
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import math
@@ -46,7 +45,7 @@ from providers.sandbox.gotsms_models import (
     iso,
     money,
 )
-from providers.sandbox.simulator_base import LoopbackSimulator
+from providers.sandbox.simulator_base import LoopbackSimulator, run_standalone
 
 __all__ = ["GotSmsSimulator", "SimRent", "SimMessage", "RecordedRequest"]
 
@@ -584,26 +583,8 @@ class GotSmsSimulator(LoopbackSimulator):
         return fail(404, f"The route {ctx.path.lstrip('/')} could not be found.")
 
 
-async def _serve_forever(port: int, auto_sms_after: float) -> None:
-    sim = GotSmsSimulator(sandbox=True, auto_sms_after=auto_sms_after)
-    await sim.start(port=port)
-    log.info("GotSMS simulator on %s (sandbox: any token starting with 'demo'); Ctrl-C to stop", sim.base_url)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await sim.stop()
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Run the GotSMS simulator in sandbox mode.")
-    parser.add_argument("--port", type=int, default=8083)
-    parser.add_argument("--auto-sms-after", type=float, default=5.0)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    try:
-        asyncio.run(_serve_forever(args.port, args.auto_sms_after))
-    except KeyboardInterrupt:
-        pass
+    run_standalone(lambda delay: GotSmsSimulator(sandbox=True, auto_sms_after=delay), "GotSMS", 8083, argv)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ docs/kiwi-simulator-api.md. Run standalone with `python -m providers.sandbox.kiw
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hashlib
 import hmac
@@ -51,7 +50,7 @@ from providers.sandbox.kiwi_models import (
     iso_z,
     money,
 )
-from providers.sandbox.simulator_base import LoopbackSimulator
+from providers.sandbox.simulator_base import LoopbackSimulator, run_standalone
 
 __all__ = ["KiwiSimulator", "SimRental", "RecordedRequest"]
 
@@ -567,27 +566,8 @@ def _first_area(areas: Any, country: str) -> str | None:
     return None
 
 
-async def _serve_forever(port: int, auto_sms_after: float) -> None:
-    sim = KiwiSimulator(sandbox=True, auto_sms_after=auto_sms_after)
-    await sim.start(port=port)
-    log.info("kiwiSMS simulator on %s (sandbox: any API key starting with 'demo'); Ctrl-C to stop",
-             sim.base_url)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await sim.stop()
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Run the kiwiSMS simulator in sandbox mode.")
-    parser.add_argument("--port", type=int, default=8081)
-    parser.add_argument("--auto-sms-after", type=float, default=5.0)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    try:
-        asyncio.run(_serve_forever(args.port, args.auto_sms_after))
-    except KeyboardInterrupt:
-        pass
+    run_standalone(lambda delay: KiwiSimulator(sandbox=True, auto_sms_after=delay), "kiwiSMS", 8081, argv)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ control API is the "Simulator" section of docs/nonvoip.md. Run standalone with
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hmac
 import json
@@ -26,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from providers.sandbox.simulator_base import LoopbackSimulator
+from providers.sandbox.simulator_base import LoopbackSimulator, run_standalone
 from providers.sandbox.nonvoip_catalog import (
     CATEGORIES,
     COUNTRIES,
@@ -849,27 +848,8 @@ def _price_change_info(listed: Decimal, available: Decimal) -> JSONResponse:
                   "allowed_price": float(allowed), "available_price": float(available)})
 
 
-async def _serve_forever(port: int, auto_sms_after: float) -> None:
-    sim = NonVoipSimulator(sandbox=True, auto_sms_after=auto_sms_after)
-    await sim.start(port=port)
-    log.info("NonVoipUsNumber simulator on %s (sandbox: any email starting with 'demo'); Ctrl-C to stop",
-             sim.base_url)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await sim.stop()
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Run the NonVoipUsNumber simulator in sandbox mode.")
-    parser.add_argument("--port", type=int, default=8082)
-    parser.add_argument("--auto-sms-after", type=float, default=5.0)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    try:
-        asyncio.run(_serve_forever(args.port, args.auto_sms_after))
-    except KeyboardInterrupt:
-        pass
+    run_standalone(lambda delay: NonVoipSimulator(sandbox=True, auto_sms_after=delay), "NonVoipUsNumber", 8082, argv)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-from collections.abc import Coroutine
+import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -62,3 +64,30 @@ class LoopbackSimulator:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
         except asyncio.TimeoutError:
             pass
+
+
+def run_standalone(
+    make: Callable[[float], LoopbackSimulator], title: str, default_port: int, argv: list[str] | None = None
+) -> None:
+    """`python -m providers.sandbox.<name>_sim`: one simulator in sandbox mode until Ctrl-C."""
+    parser = argparse.ArgumentParser(description=f"Run the {title} simulator in sandbox mode.")
+    parser.add_argument("--port", type=int, default=default_port)
+    parser.add_argument("--auto-sms-after", type=float, default=5.0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+
+    async def serve() -> None:
+        sim = make(args.auto_sms_after)
+        await sim.start(port=args.port)
+        logging.getLogger(__name__).info(
+            "%s simulator on %s (sandbox: credentials starting with 'demo'); Ctrl-C to stop", title, sim.base_url
+        )
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await sim.stop()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
