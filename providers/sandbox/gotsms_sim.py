@@ -8,7 +8,6 @@ the Python control API is the "Simulator" section of docs/gotsms.md. Run standal
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 import random
 import re
@@ -49,7 +48,6 @@ from providers.sandbox.simulator_base import LoopbackSimulator, run_standalone
 
 __all__ = ["GotSmsSimulator", "SimRent", "SimMessage", "RecordedRequest"]
 
-log = logging.getLogger(__name__)
 
 Handler = Callable[[RequestContext, Account], Response]
 

@@ -10,7 +10,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import logging
 import random
 import re
 import time
@@ -54,7 +53,6 @@ from providers.sandbox.simulator_base import LoopbackSimulator, run_standalone
 
 __all__ = ["KiwiSimulator", "SimRental", "RecordedRequest"]
 
-log = logging.getLogger(__name__)
 
 Handler = Callable[[RequestContext, Account | None], Response]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-import logging
 import random
 import re
 import time
@@ -58,7 +57,6 @@ from providers.sandbox.nonvoip_models import (
 
 __all__ = ["NonVoipSimulator", "SimOrder", "RecordedRequest"]
 
-log = logging.getLogger(__name__)
 
 Fields = dict[str, Any]
 Handler = Callable[[Fields, Account | None], Response]
