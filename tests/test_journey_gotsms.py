@@ -168,3 +168,23 @@ async def test_one_unread_request_per_account_per_tick_whatever_the_rents(
     unread = [r for r in window if r.path == "/api/messages/unread"]
     others = [r for r in window if r.path != "/api/messages/unread"]
     assert 3 <= len(unread) <= 7 and others == []  # ~5 ticks of 0.2 s for 4 rents
+
+
+async def test_a_long_rent_gets_one_reminder_with_its_buttons_before_it_ends(
+    bot: Any, gotsms: GotSmsSimulator, chat: Chat, monkeypatch: Any
+) -> None:
+    from datetime import timedelta
+
+    from bot import rent_poll
+    from storage.database import utcnow
+
+    gotsms.add_account(GOTSMS_TOKEN, Decimal("30.00"))
+    await chat.connect_gotsms()
+    await chat.buy_gotsms("Telegram", "1 week")
+    six_and_a_half_days_later = utcnow() + timedelta(days=6, hours=12)
+    monkeypatch.setattr(rent_poll, "utcnow", lambda: six_and_a_half_days_later)
+    reminder = await chat.expect("ends in")
+    assert "Renew it to keep the number" in reminder.text
+    assert "Refund" in reminder.button_labels and "Wake up" in reminder.button_labels
+    await asyncio.sleep(0.8)
+    assert sum("ends in" in m.text for m in chat.tg.sent(chat.chat_id)) == 1
