@@ -1,7 +1,8 @@
-"""Code-delivery benchmark: N live kiwiSMS rentals over M chats plus K NonVoipUsNumber orders over
-J chats, the bot as a separate process.
+"""Code-delivery benchmark: N live kiwiSMS rentals over M chats, K NonVoipUsNumber orders over J chats
+and G GotSMS rents over H chats, the bot as a separate process.
 
     .venv/bin/python -m bench.delivery [--rentals 1000 --chats 100 --nonvoip-orders 200 --nonvoip-chats 20
+                                        --gotsms-rents 200 --gotsms-chats 20
                                         --poll-interval 1 --duration 60]
 
 This process runs the kiwiSMS and NonVoipUsNumber simulators and the fake Bot API server (all on
@@ -14,6 +15,11 @@ NonVoipUsNumber getsms requests per minute per account against the documented li
 the 429s the simulator answered, and the bot's peak RSS, each next to its target.
 NonVoipUsNumber has no "list my orders" endpoint: the bot polls each order with getsms within a
 per-account budget of 90% of 500/min, so its latency is bounded by that budget (reported, no target).
+GotSMS (issue #4): daily Telegram/USA rents bought through the project's GotSmsClient.create_rent on the
+GotSMS simulator; the bot polls each account with ONE `GET /api/messages/unread?mark_as_read=1` per
+tick whatever the number of rents. Reported: GotSMS latency (SimRent.message_times[0] -> sendMessage;
+no target), exactly-once delivery, unread GETs per account per tick and any other GotSMS request during
+the SMS phase (target: 1 unread GET per account per tick, nothing else). `--gotsms-rents 0` = none.
 """
 
 from __future__ import annotations
@@ -38,9 +44,11 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 
+from providers.gotsms import GotSmsClient
 from providers.kiwi import KiwiClient
 from providers.models import Offer, ProviderId, RemoteOrder
 from providers.nonvoip import NonVoipClient
+from providers.sandbox.gotsms_sim import GotSmsSimulator
 from providers.sandbox.kiwi_sim import KiwiSimulator
 from providers.sandbox.nonvoip_sim import NonVoipSimulator
 from storage.credentials import CredentialStore
@@ -61,6 +69,12 @@ NONVOIP_GETSMS = "/api/getsms"
 NONVOIP_LIMIT_PER_MINUTE = 500  # the simulator's documented per-account limit (= NonVoipClient.requests_per_minute)
 NONVOIP_BUDGET_PER_MINUTE = 0.9 * NONVOIP_LIMIT_PER_MINUTE  # what bot/poller.py budgets per account
 RATE_WINDOW = 60.0  # the simulator's sliding window
+# GotSMS: its own chats (after every possible NonVoip chat id), one account (API token) each, daily rents.
+FIRST_GOTSMS_CHAT_ID = 7_000_001
+GOTSMS_SERVICE, GOTSMS_DURATION = "Telegram", "day"  # Telegram/USA 1-day plan ($1): nothing expires mid-run
+GOTSMS_SECTION = "duration:day"  # the section the bot stores for a daily rent
+GOTSMS_UNREAD = "/api/messages/unread"
+TARGET_UNREAD_PER_TICK = 1.0
 # Targets (stated for N=1000, M=100, POLL_INTERVAL_SECONDS=1).
 TARGET_P50 = 0.55
 TARGET_P99 = 1.5
@@ -90,6 +104,13 @@ class NvOrder:
     email: str  # lower-cased: the simulator's rate-limit bucket and RecordedRequest.email
 
 
+@dataclass(frozen=True)
+class GotRent:
+    rent_id: str
+    chat_id: int
+    token: str
+
+
 @dataclass
 class Config:
     rentals: int
@@ -101,6 +122,8 @@ class Config:
     seed: int
     nonvoip_orders: int = 0
     nonvoip_chats: int = 0
+    gotsms_rents: int = 0
+    gotsms_chats: int = 0
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
@@ -111,6 +134,10 @@ def parse_args(argv: list[str] | None = None) -> Config:
                         help="K live NonVoipUsNumber 10-minutes orders (one SMS each); 0 = none")
     parser.add_argument("--nonvoip-chats", type=int, default=20,
                         help="J more chats, one NonVoipUsNumber account each")
+    parser.add_argument("--gotsms-rents", type=int, default=200,
+                        help="G live GotSMS daily rents (one SMS each); 0 = none")
+    parser.add_argument("--gotsms-chats", type=int, default=20,
+                        help="H more chats, one GotSMS account (API token) each")
     parser.add_argument("--poll-interval", type=float, default=1.0, help="POLL_INTERVAL_SECONDS of the bot")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds over which SMS arrive")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of polling before the first SMS")
@@ -123,10 +150,15 @@ def parse_args(argv: list[str] | None = None) -> Config:
         a.nonvoip_orders > 0 and not 1 <= a.nonvoip_chats <= a.nonvoip_orders
     ):
         parser.error("need 1 <= nonvoip-chats <= nonvoip-orders <= 100000 (or nonvoip-orders 0)")
+    if a.gotsms_rents < 0 or a.gotsms_rents > 100_000 or (
+        a.gotsms_rents > 0 and not 1 <= a.gotsms_chats <= a.gotsms_rents
+    ):
+        parser.error("need 1 <= gotsms-chats <= gotsms-rents <= 100000 (or gotsms-rents 0)")
     if a.duration <= 0 or a.poll_interval < 0.05:
         parser.error("duration must be > 0 and poll-interval >= 0.05")
     return Config(a.rentals, a.chats, a.poll_interval, a.duration, a.warmup, a.drain, a.seed,
-                  a.nonvoip_orders, a.nonvoip_chats if a.nonvoip_orders else 0)
+                  a.nonvoip_orders, a.nonvoip_chats if a.nonvoip_orders else 0,
+                  a.gotsms_rents, a.gotsms_chats if a.gotsms_rents else 0)
 
 
 # ---------------------------------------------------------------------- seeding
@@ -207,11 +239,49 @@ async def seed_nonvoip(sim: NonVoipSimulator, tg: FakeTelegram, db_path: Path, f
     return placed
 
 
+async def seed_gotsms(sim: GotSmsSimulator, tg: FakeTelegram, db_path: Path, fernet_key: str,
+                      cfg: Config) -> list[GotRent]:
+    """GotSMS accounts (one token per chat) and daily rents at the simulator (POST /api/rents through the
+    project's GotSmsClient.create_rent), credentials {"token"} and orders (section "duration:day") in the DB."""
+    if cfg.gotsms_rents == 0:
+        return []
+    per_chat = -(-cfg.gotsms_rents // cfg.gotsms_chats)
+    plan_id = sim.plan_id(GOTSMS_SERVICE, GOTSMS_DURATION)
+    price = next(Decimal(str(p["price"])) for p in sim.plans if p["id"] == plan_id)
+    chats = [(FIRST_GOTSMS_CHAT_ID + i, f"gots_bench{i:05d}_{uuid.uuid4().hex}") for i in range(cfg.gotsms_chats)]
+    for chat_id, token in chats:
+        sim.add_account(token, balance=price * per_chat * 2 + 10)  # every rent affordable, with room
+        tg.register_chat(chat_id)
+    db = await Database.open(db_path)
+    credentials = CredentialStore(db, SecretBox([fernet_key]))
+    orders = OrderStore(db)
+    limit = asyncio.Semaphore(32)
+    placed: list[GotRent] = []
+    try:
+        for chat_id, token in chats:
+            await credentials.save(chat_id, ProviderId.GOTSMS, {"token": token})
+        async with httpx.AsyncClient(timeout=30.0) as http:
+
+            async def buy(index: int) -> None:
+                chat_id, token = chats[index % cfg.gotsms_chats]
+                client = GotSmsClient(http, sim.base_url, token)
+                async with limit:
+                    remote = await client.create_rent(plan_id)
+                await orders.add(chat_id, ProviderId.GOTSMS, remote, section=GOTSMS_SECTION)
+                placed.append(GotRent(remote.order_id, chat_id, token))
+
+            await asyncio.gather(*(buy(i) for i in range(cfg.gotsms_rents)))
+    finally:
+        await db.close()
+    return placed
+
+
 # ---------------------------------------------------------------------- the bot process
 
 
 async def start_bot(tmp: Path, db_path: Path, fernet_key: str, sim: KiwiSimulator, nv_sim: NonVoipSimulator,
-                    tg: FakeTelegram, cfg: Config) -> tuple[asyncio.subprocess.Process, Path]:
+                    got_sim: GotSmsSimulator, tg: FakeTelegram,
+                    cfg: Config) -> tuple[asyncio.subprocess.Process, Path]:
     env = {k: v for k, v in os.environ.items() if k not in BOT_ENV_VARS}
     env.update(
         TELEGRAM_BOT_TOKEN=tg.token,
@@ -220,6 +290,7 @@ async def start_bot(tmp: Path, db_path: Path, fernet_key: str, sim: KiwiSimulato
         TELEGRAM_API_BASE_URL=tg.base_url,
         KIWI_BASE_URL=sim.base_url,
         NONVOIP_BASE_URL=nv_sim.base_url,
+        GOTSMS_BASE_URL=got_sim.base_url,
         POLL_INTERVAL_SECONDS=str(cfg.poll_interval),
         LOG_LEVEL="WARNING",
         # cwd is the temp dir (so no stray .env is loaded); the package comes from PYTHONPATH.
@@ -295,8 +366,8 @@ async def stop_bot(proc: asyncio.subprocess.Process) -> int:
 # ---------------------------------------------------------------------- the run
 
 
-async def inject_sms(sim: KiwiSimulator, nv_sim: NonVoipSimulator,
-                     plan: list[tuple[float, Rental | NvOrder, str]], t0: float) -> int:
+async def inject_sms(sim: KiwiSimulator, nv_sim: NonVoipSimulator, got_sim: GotSmsSimulator,
+                     plan: list[tuple[float, Rental | NvOrder | GotRent, str]], t0: float) -> int:
     """Make each planned SMS visible at its moment (loop time t0 + offset); returns how many failed."""
     loop = asyncio.get_running_loop()
     failed = 0
@@ -307,11 +378,14 @@ async def inject_sms(sim: KiwiSimulator, nv_sim: NonVoipSimulator,
         try:
             if isinstance(target, NvOrder):
                 nv_sim.receive_sms(target.order_id, f"Your Instagram verification code is {code}", pin=code)
+            elif isinstance(target, GotRent):
+                got_sim.receive_sms(target.rent_id, f"Your Telegram code is {code}", code=code)
             else:
                 sim.receive_sms(target.rental_id, f"Your code is {code}", code=code)
         except ValueError as exc:
             failed += 1
-            print(f"  ! SMS for {type(target).__name__} {getattr(target, 'rental_id', None) or target.order_id}"
+            ident = getattr(target, "rental_id", None) or getattr(target, "order_id", None) or target.rent_id
+            print(f"  ! SMS for {type(target).__name__} {ident}"
                   f" not injected: {exc}", file=sys.stderr)
     return failed
 
@@ -398,6 +472,11 @@ def print_exactly_once(label: str, d: Delivered, total: int, unexpected: int | N
         print(f"  misrouted codes: {d.misrouted[:20]}")
 
 
+def _got_route(method: str, path: str) -> str:
+    """A request's route with the rent id replaced ("POST /api/rents/{id}/refund"), not one line per rent."""
+    return f"{method} " + re.sub(r"^/api/(rents|numbers)/[^/]+(?=/)", r"/api/\1/{id}", path)
+
+
 def max_in_window(times: list[float], window: float = RATE_WINDOW) -> int:
     """Most requests in any sliding window (t - window, t] (the simulator's own rule), times ascending."""
     best = lo = 0
@@ -415,9 +494,11 @@ async def run(cfg: Config) -> int:
     # 10-minutes orders are Reserved for short_term_seconds (900 s): long enough for seeding + run?
     # Make sure: nothing may expire mid-run (an expired order cannot receive its SMS).
     nv_sim.short_term_seconds = max(3600, int(cfg.warmup + cfg.duration + cfg.drain + 1800))
+    got_sim = GotSmsSimulator()
     tg = FakeTelegram()
     await sim.start()
     await nv_sim.start()
+    await got_sim.start()
     await tg.start()
     try:
         with tempfile.TemporaryDirectory(prefix="otp-bench-") as tmp_name:
@@ -437,11 +518,18 @@ async def run(cfg: Config) -> int:
             print(f"seeded {len(nv_orders)} NonVoipUsNumber {NONVOIP_SECTION} orders over {len(nv_chat_ids)} "
                   f"chats/accounts in {time.monotonic() - t_seed:.1f}s "
                   f"(short-term window {nv_sim.short_term_seconds} s)")
-            chat_ids = kiwi_chat_ids + nv_chat_ids
+            t_seed = time.monotonic()
+            got_rents = await seed_gotsms(got_sim, tg, db_path, fernet_key, cfg)
+            got_chat_ids = sorted({g.chat_id for g in got_rents})
+            got_tokens = sorted({g.token for g in got_rents})
+            print(f"seeded {len(got_rents)} GotSMS {GOTSMS_SERVICE}/{GOTSMS_DURATION} rents over "
+                  f"{len(got_chat_ids)} chats/accounts in {time.monotonic() - t_seed:.1f}s")
+            chat_ids = kiwi_chat_ids + nv_chat_ids + got_chat_ids
 
             first_bot_request = len(sim.requests)
             first_nv_bot_request = len(nv_sim.requests)
-            proc, log_path = await start_bot(tmp, db_path, fernet_key, sim, nv_sim, tg, cfg)
+            first_got_bot_request = len(got_sim.requests)
+            proc, log_path = await start_bot(tmp, db_path, fernet_key, sim, nv_sim, got_sim, tg, cfg)
             peak_rss = [0]
             stop_sampling = asyncio.Event()
             sampler = asyncio.create_task(sample_rss(proc.pid, peak_rss, stop_sampling))
@@ -452,7 +540,7 @@ async def run(cfg: Config) -> int:
                 print(f"bot pid {proc.pid} polling after {time.monotonic() - t_start:.2f}s")
 
                 codes = rng.sample(range(100_000, 1_000_000), len(rentals))
-                plan: list[tuple[float, Rental | NvOrder, str]] = [
+                plan: list[tuple[float, Rental | NvOrder | GotRent, str]] = [
                     (rng.uniform(0, cfg.duration), r, f"{c:06d}") for r, c in zip(rentals, codes)
                 ]
                 taken = set(codes)  # NonVoip codes: drawn after kiwi's (same kiwi plan per seed), all distinct
@@ -462,18 +550,25 @@ async def run(cfg: Config) -> int:
                         code = rng.randrange(100_000, 1_000_000)
                     taken.add(code)
                     plan.append((rng.uniform(0, cfg.duration), order, f"{code:06d}"))
+                for rent in got_rents:  # GotSMS codes drawn last: kiwi and NonVoip plans unchanged per seed
+                    code = rng.randrange(100_000, 1_000_000)
+                    while code in taken:
+                        code = rng.randrange(100_000, 1_000_000)
+                    taken.add(code)
+                    plan.append((rng.uniform(0, cfg.duration), rent, f"{code:06d}"))
                 plan.sort(key=lambda item: item[0])
                 expected = {code: r for _, r, code in plan if isinstance(r, Rental)}
                 nv_expected = {code: o for _, o, code in plan if isinstance(o, NvOrder)}
+                got_expected = {code: g for _, g, code in plan if isinstance(g, GotRent)}
                 loop = asyncio.get_running_loop()
                 t0 = loop.time() + cfg.warmup
                 window_start = time.monotonic() + cfg.warmup
                 # CPU over the whole SMS phase, to see which process (bot or this one) is busy.
                 cpu_bot_0, cpu_self_0 = proc_cpu_seconds(proc.pid), self_cpu_seconds()
-                failed = await inject_sms(sim, nv_sim, plan, t0)
+                failed = await inject_sms(sim, nv_sim, got_sim, plan, t0)
                 window_end = time.monotonic()
                 cpu_bot_1, cpu_self_1 = proc_cpu_seconds(proc.pid), self_cpu_seconds()
-                waited = await drain(tg, chat_ids, set(expected) | set(nv_expected), cfg.drain)
+                waited = await drain(tg, chat_ids, set(expected) | set(nv_expected) | set(got_expected), cfg.drain)
                 await asyncio.sleep(cfg.poll_interval * 2)  # a late duplicate would show up here
                 vm_hwm_kb = proc_status_kb(proc.pid, "VmHWM")
             finally:
@@ -484,6 +579,7 @@ async def run(cfg: Config) -> int:
             bot_log = log_path.read_text(errors="replace")
     finally:
         await tg.stop()
+        await got_sim.stop()
         await nv_sim.stop()
         await sim.stop()
 
@@ -493,8 +589,10 @@ async def run(cfg: Config) -> int:
                      lambda c: sim.rental(expected[c].rental_id).code_times[0])
     nv = delivered({c: o.chat_id for c, o in nv_expected.items()}, found,
                    lambda c: nv_sim.order(nv_expected[c].order_id).sms_times[0])
+    got = delivered({c: g.chat_id for c, g in got_expected.items()}, found,
+                    lambda c: got_sim.rent(got_expected[c].rent_id).message_times[0])
     latencies, missing = kiwi.latencies, kiwi.missing
-    unexpected = sorted(found.keys() - set(expected) - set(nv_expected))
+    unexpected = sorted(found.keys() - set(expected) - set(nv_expected) - set(got_expected))
 
     bot_requests = sim.requests[first_bot_request:]
     by_path = Counter(
@@ -544,6 +642,28 @@ async def run(cfg: Config) -> int:
     nv_max_counted = max((row[4] for row in nv_rows), default=0)
     nv_gaps = sorted(b - a for times in getsms_order_times.values() for a, b in zip(times, times[1:]))
 
+    # GotSMS: unread GETs per account per tick in the SMS phase, and whatever else the bot asked.
+    got_bot_requests = got_sim.requests[first_got_bot_request:]
+    got_by_path = Counter(
+        _got_route(r.method, r.path) for r in got_bot_requests
+    )
+    got_phase = [r for r in got_bot_requests if window_start <= r.at <= window_end]
+    got_unread = [r for r in got_phase if r.method == "GET" and r.path == GOTSMS_UNREAD]
+    got_other = [r for r in got_phase if not (r.method == "GET" and r.path == GOTSMS_UNREAD)]
+    got_other_by_path = Counter(
+        _got_route(r.method, r.path) for r in got_other
+    )
+    got_unread_queries = Counter(
+        "&".join(f"{k}={v}" for k, v in sorted(r.query.items())) for r in got_unread
+    )
+    got_per_token = Counter(r.token for r in got_unread)
+    got_per_tick = [got_per_token.get(t, 0) / intervals for t in got_tokens]
+    got_times: dict[str | None, list[float]] = defaultdict(list)
+    for r in got_unread:
+        got_times[r.token].append(r.at)
+    got_gaps = sorted(b - a for times in got_times.values() for a, b in zip(times, times[1:]))
+    got_skipped = sum(1 for g in got_gaps if g > 1.5 * cfg.poll_interval)
+
     rss_peak_mb = peak_rss[0] / 1024
     hwm_mb = vm_hwm_kb / 1024 if vm_hwm_kb is not None else float("nan")
     rss_mb = max(rss_peak_mb, hwm_mb if vm_hwm_kb is not None else 0.0)
@@ -551,13 +671,17 @@ async def run(cfg: Config) -> int:
     print()
     print(f"== delivery benchmark: N={cfg.rentals} kiwiSMS rentals, M={cfg.chats} chats; "
           f"{cfg.nonvoip_orders} NonVoipUsNumber orders, {cfg.nonvoip_chats} chats; "
+          f"{cfg.gotsms_rents} GotSMS rents, {cfg.gotsms_chats} chats; "
           f"POLL_INTERVAL_SECONDS={cfg.poll_interval:g}, SMS over {cfg.duration:g}s (+{cfg.warmup:g}s warm-up)")
     print(f"codes delivered      kiwi {len(found.keys() & set(expected))} / {len(expected)}, "
-          f"NonVoip {len(found.keys() & set(nv_expected))} / {len(nv_expected)}"
+          f"NonVoip {len(found.keys() & set(nv_expected))} / {len(nv_expected)}, "
+          f"GotSMS {len(found.keys() & set(got_expected))} / {len(got_expected)}"
           f"   (drain waited {waited:.1f}s; SMS not injected: {failed})")
     print_exactly_once("kiwi exactly once", kiwi, len(expected), unexpected=len(unexpected))
     if nv_expected:
         print_exactly_once("NonVoip exactly once", nv, len(nv_expected))
+    if got_expected:
+        print_exactly_once("GotSMS exactly once", got, len(got_expected))
     print(f"kiwi latency (s)     {latency_line(latencies)}")
     if nv_expected:
         print(f"NonVoip latency (s)  {latency_line(nv.latencies)}")
@@ -567,6 +691,8 @@ async def run(cfg: Config) -> int:
               f"checked about every {per_account / (NONVOIP_BUDGET_PER_MINUTE / 60):.2f}s; measured getsms gap "
               f"per order p50={percentile(nv_gaps, 50):.3f}s p99={percentile(nv_gaps, 99):.3f}s "
               f"max={nv_gaps[-1] if nv_gaps else float('nan'):.3f}s)")
+    if got_expected:
+        print(f"GotSMS latency (s)   {latency_line(got.latencies)}")
     print(f"list GETs/acct/tick  mean={sum(per_tick) / len(per_tick):.3f}  max={max(per_tick):.3f}  "
           f"min={min(per_tick):.3f}   ({len(in_window)} list GETs in {window_end - window_start:.1f}s "
           f"= {intervals:.1f} intervals, {len(keys)} accounts)")
@@ -588,6 +714,19 @@ async def run(cfg: Config) -> int:
         print(f"  max across accounts: getsms {nv_max_window}/60s, counted {nv_max_counted}/60s "
               f"(limit {NONVOIP_LIMIT_PER_MINUTE}/min, bot budget {NONVOIP_BUDGET_PER_MINUTE:.0f}/min); "
               f"429 answers: {nv_429}")
+    if got_expected:
+        print(f"GotSMS unread GETs/acct/tick mean={sum(got_per_tick) / len(got_per_tick):.3f}  "
+              f"max={max(got_per_tick):.3f}  min={min(got_per_tick):.3f}   ({len(got_unread)} unread GETs in "
+              f"{window_end - window_start:.1f}s = {intervals:.1f} intervals, {len(got_tokens)} accounts, "
+              f"{len(got_expected)} rents); queries: "
+              + ", ".join(f"{q}: {n}" for q, n in got_unread_queries.most_common()))
+        print(f"GotSMS poll regularity gap between an account's unread GETs p50={percentile(got_gaps, 50):.3f}s "
+              f"p99={percentile(got_gaps, 99):.3f}s max={got_gaps[-1] if got_gaps else float('nan'):.3f}s; "
+              f"gaps > 1.5 intervals (skipped ticks): {got_skipped}")
+        print(f"GotSMS other requests during the SMS phase: {len(got_other)}"
+              + (" (" + ", ".join(f"{p}: {n}" for p, n in got_other_by_path.most_common()) + ")" if got_other else ""))
+        print("                     GotSMS (bot, whole run) "
+              + ", ".join(f"{p}: {n}" for p, n in got_by_path.most_common()))
     tg_calls = Counter(c.method for c in tg.calls())
     print("telegram calls       " + ", ".join(f"{m}: {n}" for m, n in tg_calls.most_common()))
     print(f"bot peak RSS         VmHWM={hwm_mb:.1f} MB  max sampled VmRSS={rss_peak_mb:.1f} MB")
@@ -626,6 +765,17 @@ async def run(cfg: Config) -> int:
               f"       {verdict(nv.exactly_once)}")
         print(f"NonVoip latency (no target; budget-bound) p50={percentile(nv.latencies, 50):.3f} s  "
               f"p99={percentile(nv.latencies, 99):.3f} s")
+    if got_expected:
+        unread_ok = bool(got_per_tick) and max(got_per_tick) <= TARGET_UNREAD_PER_TICK * 1.05 and not got_other
+        print(f"1 unread GET per account per tick        {max(got_per_tick):8.3f}      "
+              f"{verdict(unread_ok)}  (GotSMS, max per account; mean {sum(got_per_tick) / len(got_per_tick):.3f}, "
+              f"skipped ticks {got_skipped}; other GotSMS requests {len(got_other)})")
+        print(f"GotSMS other requests == 0               {len(got_other):8d}      {verdict(not got_other)}")
+        print(f"every GotSMS code exactly once           {len(got_expected) - len(got.missing)}/{len(got_expected)}"
+              f"       {verdict(got.exactly_once)}")
+        print(f"GotSMS latency (no target)               p50={percentile(got.latencies, 50):.3f} s  "
+              f"p90={percentile(got.latencies, 90):.3f} s  p99={percentile(got.latencies, 99):.3f} s  "
+              f"max={got.latencies[-1] if got.latencies else float('nan'):.3f} s")
     if (cfg.rentals, cfg.chats, cfg.poll_interval) != (1000, 100, 1.0):
         print("(kiwi targets are stated for N=1000, M=100, POLL_INTERVAL_SECONDS=1)")
     return 0
