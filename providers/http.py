@@ -45,7 +45,7 @@ def create_http_client(timeout: float = 15.0) -> httpx.AsyncClient:
     """The one AsyncClient shared by every provider client (no base_url: each has its own)."""
     # Enough kept-alive connections for the poller's concurrency, and no more: httpcore scans
     # its whole pool on every request, so an oversized pool costs CPU on each poll.
-    limits = httpx.Limits(max_connections=48, max_keepalive_connections=48, keepalive_expiry=30.0)
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=30.0)
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0), pool=timeout),
         limits=limits,
