@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tests.secret_checks import assert_secret_absent, raises_clean
 from providers.errors import (
     AccountSuspended,
     BadCredentials,
@@ -97,20 +98,11 @@ def _no_key_in_logs(caplog: pytest.LogCaptureFixture) -> Any:
 
 
 def assert_clean(exc: BaseException) -> None:
-    """The key is in none of the error's str/repr/args, nor in its chained causes."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        for text in (str(seen), repr(seen), repr(seen.args), repr(vars(seen))):
-            assert SECRET not in text
-        seen = seen.__cause__ or seen.__context__
+    assert_secret_absent(exc, SECRET)
 
 
 async def raises(kind: type[ProviderError], call: Awaitable[Any]) -> ProviderError:
-    with pytest.raises(kind) as info:
-        await call
-    assert info.value.provider == "kiwi"
-    assert_clean(info.value)
-    return info.value
+    return await raises_clean(kind, call, provider="kiwi", secret=SECRET)
 
 
 async def first_offer(kiwi: KiwiClient, section: str = "187") -> Offer:

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tests.secret_checks import assert_secret_absent, raises_clean
 from providers.errors import (
     BadCredentials,
     InsufficientBalance,
@@ -116,20 +117,11 @@ def _no_password_in_logs(caplog: pytest.LogCaptureFixture) -> Any:
 
 
 def assert_clean(exc: BaseException) -> None:
-    """The password is in none of the error's str/repr/args/attributes, nor in its chain."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        for text in (str(seen), repr(seen), repr(seen.args), repr(vars(seen))):
-            assert SECRET not in text
-        seen = seen.__cause__ or seen.__context__
+    assert_secret_absent(exc, SECRET)
 
 
 async def raises(kind: type[ProviderError], call: Awaitable[Any]) -> ProviderError:
-    with pytest.raises(kind) as info:
-        await call
-    assert info.value.provider == "nonvoip"
-    assert_clean(info.value)
-    return info.value
+    return await raises_clean(kind, call, provider="nonvoip", secret=SECRET)
 
 
 def sent(sim: NonVoipSimulator, email: str, path: str) -> list[Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 import uuid
@@ -13,6 +12,7 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from providers.sandbox.simulator_base import parse_json_body
 from providers.sandbox.gotsms_models import RecordedRequest, Rule
 
 T = TypeVar("T")
@@ -121,7 +121,7 @@ def is_uuid(value: str) -> bool:
 
 async def read_context(request: Request) -> RequestContext:
     body = await request.body()
-    parsed, parsed_ok = _parse_json(body)
+    parsed, parsed_ok = parse_json_body(body)
     return RequestContext(
         method=request.method.upper(),
         path=request.url.path,
@@ -131,16 +131,6 @@ async def read_context(request: Request) -> RequestContext:
         token=_bearer(request.headers.get("authorization", "")),
         path_params={k: str(v) for k, v in request.path_params.items()},
     )
-
-
-def _parse_json(body: bytes) -> tuple[Any, bool]:
-    # An empty body is "no JSON" (refund/toggle/wake-up send none), not invalid JSON.
-    if not body.strip():
-        return None, True
-    try:
-        return json.loads(body), True
-    except (ValueError, UnicodeDecodeError):
-        return None, False
 
 
 def _bearer(header: str) -> str | None:

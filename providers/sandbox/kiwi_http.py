@@ -12,6 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from providers.sandbox.simulator_base import parse_json_body
 from providers.sandbox.kiwi_models import RecordedRequest, Rule
 
 
@@ -62,7 +63,7 @@ class RequestContext:
 
 async def read_context(request: Request) -> RequestContext:
     body = await request.body()
-    parsed, ok = _parse_json(body)
+    parsed, ok = parse_json_body(body)
     headers = {k.lower(): v for k, v in request.headers.items()}
     return RequestContext(
         method=request.method.upper(),
@@ -76,16 +77,6 @@ async def read_context(request: Request) -> RequestContext:
         client=request.client.host if request.client else "unknown",
         path_params={k: str(v) for k, v in request.path_params.items()},
     )
-
-
-def _parse_json(body: bytes) -> tuple[Any, bool]:
-    # An empty body is "no JSON" (renew/cancel send none), not invalid JSON.
-    if not body.strip():
-        return None, True
-    try:
-        return json.loads(body), True
-    except (ValueError, UnicodeDecodeError):
-        return None, False
 
 
 def _api_key(headers: dict[str, str]) -> str | None:

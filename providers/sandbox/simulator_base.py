@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -64,6 +65,16 @@ class LoopbackSimulator:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
         except asyncio.TimeoutError:
             pass
+
+
+def parse_json_body(body: bytes) -> tuple[Any, bool]:
+    """(value, ok): an empty body is "no JSON" (actions that send none), not invalid JSON."""
+    if not body.strip():
+        return None, True
+    try:
+        return json.loads(body), True
+    except (ValueError, UnicodeDecodeError):
+        return None, False
 
 
 def run_standalone(
