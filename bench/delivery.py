@@ -44,13 +44,13 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 
-from providers.gotsms import GotSmsClient
-from providers.kiwi import KiwiClient
+from providers.gotsms.client import GotSmsClient
+from providers.kiwi.client import KiwiClient
 from providers.models import Offer, ProviderId, RemoteOrder
-from providers.nonvoip import NonVoipClient
-from providers.sandbox.gotsms_sim import GotSmsSimulator
-from providers.sandbox.kiwi_sim import KiwiSimulator
-from providers.sandbox.nonvoip_sim import NonVoipSimulator
+from providers.nonvoip.client import NonVoipClient
+from providers.gotsms.simulator.sim import GotSmsSimulator
+from providers.kiwi.simulator.sim import KiwiSimulator
+from providers.nonvoip.simulator.sim import NonVoipSimulator
 from storage.credentials import CredentialStore
 from storage.crypto import SecretBox
 from storage.database import Database

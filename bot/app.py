@@ -11,9 +11,9 @@ from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.config import Settings
-from bot.delivery import Delivery
+from handlers.delivery import Delivery
 from bot.poller import Poller, poll_job
-from bot.services import SERVICES_KEY, Services
+from handlers.services import SERVICES_KEY, Services
 from handlers.registry import COMMANDS, register
 from providers.http import create_http_client
 from providers.registry import ProviderEndpoints
@@ -71,7 +71,8 @@ def build_application(
 async def _open_services(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
     db = await Database.open(settings.database_path)
     services = Services(
-        settings=settings,
+        allowed_user_ids=settings.allowed_user_ids,
+        poll_interval_seconds=settings.poll_interval_seconds,
         db=db,
         http=create_http_client(timeout=settings.provider_timeout_seconds),
         chats=ChatStore(db),
@@ -103,9 +104,9 @@ async def _open_services(app: Application, settings: Settings) -> None:  # type:
 
 async def _start_sandbox(app: Application, settings: Settings, sms_delay: float) -> Settings:  # type: ignore[type-arg]
     # Imported here: the simulators are not part of the production code path.
-    from providers.sandbox.gotsms_sim import GotSmsSimulator
-    from providers.sandbox.kiwi_sim import KiwiSimulator
-    from providers.sandbox.nonvoip_sim import NonVoipSimulator
+    from providers.gotsms.simulator.sim import GotSmsSimulator
+    from providers.kiwi.simulator.sim import KiwiSimulator
+    from providers.nonvoip.simulator.sim import NonVoipSimulator
 
     kiwi = KiwiSimulator(sandbox=True, auto_sms_after=sms_delay)
     nonvoip = NonVoipSimulator(sandbox=True, auto_sms_after=sms_delay)

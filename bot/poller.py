@@ -10,10 +10,10 @@ from telegram import Bot
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.delivery import Delivery
+from handlers.delivery import Delivery
 from bot.reconcile import adopt
 from bot.rent_poll import poll_unread
-from bot.services import Services
+from handlers.services import Services
 from handlers import texts
 from bot.request_budget import RequestBudget
 from providers.base import ProviderClient
@@ -63,7 +63,7 @@ class Poller:
         # (or one paced by its rate limit) never holds up the other accounts' next poll.
         due = {key: batch for key, batch in accounts.items() if key not in self._running}
         known = await self._services.messages.known_ids(o.id for batch in due.values() for o in batch)
-        step = SPREAD_FRACTION * self._services.settings.poll_interval_seconds / max(1, len(due))
+        step = SPREAD_FRACTION * self._services.poll_interval_seconds / max(1, len(due))
         for i, (key, batch) in enumerate(due.items()):
             task = asyncio.create_task(
                 self._poll_account(*key, batch, known, unresolved.get(key, []), start_after=i * step)
@@ -156,7 +156,7 @@ class Poller:
         if budget is None:
             # 90% of the documented limit: room for the user's own buys and balance checks.
             rate = 0.9 * getattr(client, "requests_per_minute", 60)
-            budget = self._budgets[key] = RequestBudget(rate, rate / 60 * self._services.settings.poll_interval_seconds)
+            budget = self._budgets[key] = RequestBudget(rate, rate / 60 * self._services.poll_interval_seconds)
         granted = budget.take(len(orders))
         if granted == 0:
             return

@@ -15,7 +15,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.services import Services
+from handlers.services import Services
 from handlers import keyboards, texts
 from providers.models import RemoteOrder
 from storage.records import OrderRecord, PurchaseRecord

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.delivery import REMINDER, Delivery
-from bot.services import Services
+from handlers.delivery import REMINDER, Delivery
+from handlers.services import Services
 from handlers import texts
 from providers.base import ProviderClient
 from providers.errors import OrderNotFound, ProviderError

@@ -9,7 +9,7 @@ from html import escape
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.services import Services, get_services
+from handlers.services import Services, get_services
 from handlers import callbacks as cb
 from handlers import keyboards, texts
 from handlers.common import answer, chat_id_of, clear_awaiting, get_awaiting, set_awaiting, show

@@ -11,7 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.services import get_services
+from handlers.services import get_services
 from handlers import callbacks as cb
 from handlers import keyboards, texts
 from handlers.common import answer, chat_id_of, clear_awaiting, set_awaiting, show

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.services import get_services
+from handlers.services import get_services
 from handlers import texts
 from handlers.common import answer
 
@@ -32,7 +32,7 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer(update, texts.FOREIGN_BUTTON, alert=True)
         raise ApplicationHandlerStop
     services = get_services(context)
-    allowed = services.settings.allowed_user_ids
+    allowed = services.allowed_user_ids
     if allowed and (user is None or user.id not in allowed):
         refused: set[int] = context.bot_data.setdefault(_REFUSED_KEY, set())
         user_id = user.id if user else 0

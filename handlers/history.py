@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.services import get_services
+from handlers.services import get_services
 from handlers import callbacks as cb
 from handlers import keyboards, texts
 from handlers.common import answer, chat_id_of, clear_awaiting, show

@@ -10,7 +10,7 @@ from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 from handlers import callbacks as cb
 from handlers import texts
 from providers.capabilities import order_actions
-from providers.gotsms import Plan
+from providers.gotsms.client import Plan
 from providers.models import Action, Offer, ProviderId, Section
 from storage.records import OrderRecord, PurchaseRecord
 

@@ -8,8 +8,8 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.delivery import Delivery
-from bot.services import Services, get_services
+from handlers.delivery import Delivery
+from handlers.services import Services, get_services
 from handlers import callbacks as cb
 from handlers import keyboards, rent_actions, texts
 from handlers.common import answer, chat_id_of, clear_awaiting, show

@@ -7,8 +7,8 @@ from html import escape
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.delivery import Delivery
-from bot.services import Services
+from handlers.delivery import Delivery
+from handlers.services import Services
 from handlers import keyboards, texts
 from handlers.common import answer, show
 from providers.errors import ProviderError

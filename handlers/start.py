@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.services import get_services
+from handlers.services import get_services
 from handlers import keyboards, texts
 from handlers.common import answer, chat_id_of, clear_awaiting, show
 

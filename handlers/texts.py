@@ -11,7 +11,7 @@ from providers.models import PROVIDER_NAMES, ActivationWindow, Offer, OrderStatu
 from storage.records import OrderRecord, PurchaseRecord
 
 if TYPE_CHECKING:
-    from providers.gotsms import NumberStatus, Plan
+    from providers.gotsms.client import NumberStatus, Plan
 
 PRIVATE_ONLY = "Please talk to me in a private chat: I never handle numbers or credentials in groups."
 NOT_ALLOWED = "Sorry, this bot is private and you are not on its list of users."

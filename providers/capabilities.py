@@ -5,13 +5,13 @@ The rules live with their clients; this maps a stored order to them without buil
 
 from __future__ import annotations
 
-from providers.gotsms import gotsms_actions
-from providers.kiwi import KIWI_ACTIONS
+from providers.gotsms.client import gotsms_actions
+from providers.kiwi.client import KIWI_ACTIONS
 from collections.abc import Sequence
 from decimal import Decimal
 
 from providers.models import Action, Offer, OrderStatus, ProviderId
-from providers.nonvoip import COUNTRY, GROUPS, MAX_SERVICES, nonvoip_actions
+from providers.nonvoip.client import COUNTRY, GROUPS, MAX_SERVICES, nonvoip_actions
 
 
 def order_actions(provider: ProviderId, status: OrderStatus, section: str = "") -> frozenset[Action]:

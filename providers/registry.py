@@ -1,4 +1,4 @@
-"""Builds the right client for a provider from stored credentials."""
+"""Builds the right client for a provider, and tells what each provider can do."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ from dataclasses import dataclass
 import httpx
 
 from providers.base import ProviderClient
-from providers.models import ProviderId
+from providers.gotsms.capabilities import CAPABILITIES as GOTSMS_CAPABILITIES
+from providers.kiwi.capabilities import CAPABILITIES as KIWI_CAPABILITIES
+from providers.models import Capabilities, ProviderId
+from providers.nonvoip.capabilities import CAPABILITIES as NONVOIP_CAPABILITIES
+
+_CAPABILITIES: dict[ProviderId, Capabilities] = {
+    ProviderId.KIWI: KIWI_CAPABILITIES,
+    ProviderId.NONVOIP: NONVOIP_CAPABILITIES,
+    ProviderId.GOTSMS: GOTSMS_CAPABILITIES,
+}
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,11 @@ class UnsupportedProvider(Exception):
     pass
 
 
+def capabilities_of(provider: ProviderId) -> Capabilities:
+    """A provider's capabilities without building a client (the order card, the poller)."""
+    return _CAPABILITIES[provider]
+
+
 def make_client(
     provider: ProviderId,
     credentials: dict[str, str],
@@ -28,15 +42,15 @@ def make_client(
     endpoints: ProviderEndpoints,
 ) -> ProviderClient:
     if provider is ProviderId.KIWI:
-        from providers.kiwi import KiwiClient
+        from providers.kiwi.client import KiwiClient
 
         return KiwiClient(http, endpoints.kiwi, credentials["api_key"])
     if provider is ProviderId.NONVOIP:
-        from providers.nonvoip import NonVoipClient
+        from providers.nonvoip.client import NonVoipClient
 
         return NonVoipClient(http, endpoints.nonvoip, credentials["email"], credentials["password"])
     if provider is ProviderId.GOTSMS:
-        from providers.gotsms import GotSmsClient
+        from providers.gotsms.client import GotSmsClient
 
         return GotSmsClient(http, endpoints.gotsms, credentials["token"])
     raise UnsupportedProvider(provider.value)

@@ -86,4 +86,33 @@ MIGRATIONS: list[str] = [
     ALTER TABLE orders ADD COLUMN section TEXT NOT NULL DEFAULT '';
     ALTER TABLE purchases ADD COLUMN decision TEXT;
     """,
+    # 3: the database as the only coordinator. An outbox row is claimed with a lease
+    # (`claimed_at`) before it is sent; a purchase being placed holds a lease (`lease_until`)
+    # that, once stale, makes it *unknown* and reconciled; a purchase says what it orders in
+    # typed columns (service ids as a JSON list, the GotSMS plan id); an SMS keeps its own
+    # service (one number, several services); a pending /connect or /buy step lives in
+    # `conversations`; `feed_recovery` remembers that a mark-as-read feed (GotSMS unread
+    # messages) may have lost an answer, so the rents' own message lists are read once.
+    """
+    ALTER TABLE messages ADD COLUMN claimed_at TEXT;
+    ALTER TABLE messages ADD COLUMN service_name TEXT;
+    ALTER TABLE purchases ADD COLUMN service_ids TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE purchases ADD COLUMN plan_id TEXT;
+    ALTER TABLE purchases ADD COLUMN lease_until TEXT;
+    ALTER TABLE purchases ADD COLUMN notified_at TEXT;
+    UPDATE purchases SET plan_id = service WHERE provider = 'gotsms';
+    UPDATE purchases SET service_ids = '["' || replace(service, ',', '","') || '"]' WHERE provider != 'gotsms';
+    ALTER TABLE orders ADD COLUMN plan TEXT NOT NULL DEFAULT '';
+    CREATE TABLE conversations (
+        chat_id     INTEGER PRIMARY KEY,
+        state       TEXT NOT NULL,          -- JSON of the pending step
+        updated_at  TEXT NOT NULL
+    );
+    CREATE TABLE feed_recovery (
+        chat_id     INTEGER NOT NULL,
+        provider    TEXT NOT NULL,
+        since       TEXT NOT NULL,          -- first request whose answer may be lost
+        PRIMARY KEY (chat_id, provider)
+    );
+    """,
 ]

@@ -11,9 +11,9 @@ from cryptography.fernet import Fernet
 
 from bot.app import build_application, running
 from bot.config import Settings
-from providers.sandbox.gotsms_sim import GotSmsSimulator
-from providers.sandbox.kiwi_sim import KiwiSimulator
-from providers.sandbox.nonvoip_sim import NonVoipSimulator
+from providers.gotsms.simulator.sim import GotSmsSimulator
+from providers.kiwi.simulator.sim import KiwiSimulator
+from providers.nonvoip.simulator.sim import NonVoipSimulator
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import Chat
 

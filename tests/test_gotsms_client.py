@@ -31,7 +31,7 @@ from providers.errors import (
     RateLimited,
     UnexpectedResponse,
 )
-from providers.gotsms import (
+from providers.gotsms.client import (
     GOTSMS_LIVE_ACTIONS,
     GotSmsClient,
     MessagePage,
@@ -42,8 +42,8 @@ from providers.gotsms import (
 from providers.http import create_http_client
 from providers.models import Offer, OrderStatus, ProviderId, RemoteOrder, Section
 from providers.registry import ProviderEndpoints, make_client
-from providers.sandbox.gotsms_sim import GotSmsSimulator
-from providers.sandbox.loopback_server import LoopbackServer
+from providers.gotsms.simulator.sim import GotSmsSimulator
+from providers.simulation.loopback_server import LoopbackServer
 
 SECRET = "TOPSECRETgotsmsToken4242"  # part of every test token; must never show up anywhere
 RENTS = "/api/rents"

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from providers.sandbox.gotsms_sim import GotSmsSimulator
+from providers.gotsms.simulator.sim import GotSmsSimulator
 
 TOKEN = "gotsms-test-token"
 

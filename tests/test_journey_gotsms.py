@@ -6,7 +6,7 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from providers.sandbox.gotsms_sim import GotSmsSimulator
+from providers.gotsms.simulator.sim import GotSmsSimulator
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import GOTSMS_TOKEN, Chat
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from providers.sandbox.kiwi_sim import KiwiSimulator
+from providers.kiwi.simulator.sim import KiwiSimulator
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import KIWI_KEY, Chat
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.logging_setup import setup_logging
-from providers.sandbox.nonvoip_sim import NonVoipSimulator
+from providers.nonvoip.simulator.sim import NonVoipSimulator
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import NONVOIP_EMAIL, NONVOIP_PASSWORD, Chat
 

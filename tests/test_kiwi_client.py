@@ -36,11 +36,11 @@ from providers.errors import (
     UnexpectedResponse,
 )
 from providers.http import RetryPolicy, create_http_client, parse_retry_after
-from providers.kiwi import KIWI_COUNTRIES, KiwiClient
-from providers.kiwi_webhook import parse_sms_received, sign, verify_signature
+from providers.kiwi.client import KIWI_COUNTRIES, KiwiClient
+from providers.kiwi.webhook import parse_sms_received, sign, verify_signature
 from providers.models import Action, Offer, OrderStatus, ProviderId, RemoteOrder
-from providers.sandbox.kiwi_sim import KiwiSimulator
-from providers.sandbox.loopback_server import LoopbackServer
+from providers.kiwi.simulator.sim import KiwiSimulator
+from providers.simulation.loopback_server import LoopbackServer
 
 SECRET = "TOPSECRETkeyMaterial987"  # part of every test key; must never show up anywhere
 RENT = "/api/v1/rentals"

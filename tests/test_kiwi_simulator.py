@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from providers.sandbox.kiwi_sim import KiwiSimulator
-from providers.sandbox.loopback_server import LoopbackServer
+from providers.kiwi.simulator.sim import KiwiSimulator
+from providers.simulation.loopback_server import LoopbackServer
 
 KEY = "lsms_test_secret"
 HEADERS = {"X-API-Key": KEY}

@@ -43,10 +43,10 @@ from providers.models import (
     ProviderId,
     RemoteOrder,
 )
-from providers.nonvoip import NonVoipClient, nonvoip_actions
+from providers.nonvoip.client import NonVoipClient, nonvoip_actions
 from providers.registry import ProviderEndpoints, make_client
-from providers.sandbox.loopback_server import LoopbackServer
-from providers.sandbox.nonvoip_sim import NonVoipSimulator
+from providers.simulation.loopback_server import LoopbackServer
+from providers.nonvoip.simulator.sim import NonVoipSimulator
 
 SECRET = "TOPSECRETpw!Material987"  # part of every test password; must never show up anywhere
 ORDER, COUNTRY_ORDER, GETSMS = "/api/order", "/api/country/order", "/api/getsms"

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from providers.sandbox.loopback_server import LoopbackServer
-from providers.sandbox.nonvoip_sim import NonVoipSimulator
+from providers.simulation.loopback_server import LoopbackServer
+from providers.nonvoip.simulator.sim import NonVoipSimulator
 
 EMAIL = "buyer@example.com"
 PASSWORD = "s3cret-pass"

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.app import build_application, running
-from providers.sandbox.kiwi_sim import KiwiSimulator
+from providers.kiwi.simulator.sim import KiwiSimulator
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import KIWI_KEY, Chat
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from providers.sandbox.loopback_server import LoopbackServer
+from providers.simulation.loopback_server import LoopbackServer
 from tests.fakes.telegram_methods import BotApiMethods
 from tests.fakes.telegram_server import build_app
 from tests.fakes.telegram_html import utf16_len

@@ -12,8 +12,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from providers.sandbox.simulator_base import parse_json_body
-from providers.sandbox.kiwi_models import RecordedRequest, Rule
+from providers.simulation.simulator_base import parse_json_body
+from providers.kiwi.simulator.models import RecordedRequest, Rule
 
 
 def error(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:

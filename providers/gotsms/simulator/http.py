@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from providers.sandbox.simulator_base import parse_json_body
-from providers.sandbox.gotsms_models import RecordedRequest, Rule
+from providers.simulation.simulator_base import parse_json_body
+from providers.gotsms.simulator.models import RecordedRequest, Rule
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100

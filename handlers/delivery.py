@@ -9,7 +9,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.services import Services
+from handlers.services import Services
 from handlers import keyboards, texts
 from providers.models import RemoteOrder
 from storage.messages import KIND_SMS

@@ -11,7 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from providers.sandbox.nonvoip_models import money
+from providers.nonvoip.simulator.models import money
 
 # Grouped-products key -> (order type, rental period). "3-days" is the provider's legacy category.
 # The order is the grouped answer's key order (as in the provider's example).

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import httpx
 from telegram.ext import ContextTypes
 
-from bot.config import Settings
 from providers.base import ProviderClient
 from providers.models import ProviderId
 from providers.registry import ProviderEndpoints, make_client
@@ -23,7 +22,8 @@ SERVICES_KEY = "services"
 
 @dataclass
 class Services:
-    settings: Settings
+    allowed_user_ids: frozenset[int]
+    poll_interval_seconds: float
     db: Database
     http: httpx.AsyncClient
     chats: ChatStore

@@ -1,7 +1,7 @@
 """kiwiSMS simulator: a real HTTP server with in-memory state, for tests, benchmarks and sandbox mode.
 
 Implements /work/shared/provider-docs/kiwisms.openapi.json; the Python control API is the contract in
-docs/kiwi-simulator-api.md. Run standalone with `python -m providers.sandbox.kiwi_sim --port 8081`.
+docs/kiwi-simulator-api.md. Run standalone with `python -m providers.kiwi.simulator.sim --port 8081`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from providers.sandbox.kiwi_catalog import (
+from providers.kiwi.simulator.catalog import (
     COUNTRIES,
     DEFAULT_COUNTRY,
     CatalogItem,
@@ -32,7 +32,7 @@ from providers.sandbox.kiwi_catalog import (
     build_catalog,
     format_price,
 )
-from providers.sandbox.kiwi_http import (
+from providers.kiwi.simulator.http import (
     RateLimiter,
     RequestContext,
     RuleQueue,
@@ -40,7 +40,7 @@ from providers.sandbox.kiwi_http import (
     injected_response,
     read_context,
 )
-from providers.sandbox.kiwi_models import (
+from providers.kiwi.simulator.models import (
     Account,
     IdempotencyRecord,
     RecordedRequest,
@@ -49,7 +49,7 @@ from providers.sandbox.kiwi_models import (
     iso_z,
     money,
 )
-from providers.sandbox.simulator_base import LoopbackSimulator, run_standalone
+from providers.simulation.simulator_base import LoopbackSimulator, run_standalone
 
 __all__ = ["KiwiSimulator", "SimRental", "RecordedRequest"]
 

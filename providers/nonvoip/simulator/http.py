@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from providers.sandbox.nonvoip_models import Rule
+from providers.nonvoip.simulator.models import Rule
 
 MASK = "***"
 

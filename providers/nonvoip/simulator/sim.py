@@ -2,7 +2,7 @@
 
 Implements /work/shared/provider-docs/nonvoipusnumber.openapi.json under `/manager/api/...`; the Python
 control API is the "Simulator" section of docs/nonvoip.md. Run standalone with
-`python -m providers.sandbox.nonvoip_sim --port 8082` (sandbox mode, automatic SMS after 5 s).
+`python -m providers.nonvoip.simulator.sim --port 8082` (sandbox mode, automatic SMS after 5 s).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from providers.sandbox.simulator_base import LoopbackSimulator, run_standalone
-from providers.sandbox.nonvoip_catalog import (
+from providers.simulation.simulator_base import LoopbackSimulator, run_standalone
+from providers.nonvoip.simulator.catalog import (
     CATEGORIES,
     COUNTRIES,
     TYPE_TO_CATEGORY,
@@ -33,7 +33,7 @@ from providers.sandbox.nonvoip_catalog import (
     Product,
     build_catalog,
 )
-from providers.sandbox.nonvoip_http import (
+from providers.nonvoip.simulator.http import (
     RateLimiter,
     RuleQueue,
     fail,
@@ -42,7 +42,7 @@ from providers.sandbox.nonvoip_http import (
     ok,
     read_body,
 )
-from providers.sandbox.nonvoip_models import (
+from providers.nonvoip.simulator.models import (
     CENT,
     Account,
     Premium,

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from providers.sandbox.loopback_server import LoopbackServer
+from providers.simulation.loopback_server import LoopbackServer
 
 
 class LoopbackSimulator:
@@ -80,7 +80,7 @@ def parse_json_body(body: bytes) -> tuple[Any, bool]:
 def run_standalone(
     make: Callable[[float], LoopbackSimulator], title: str, default_port: int, argv: list[str] | None = None
 ) -> None:
-    """`python -m providers.sandbox.<name>_sim`: one simulator in sandbox mode until Ctrl-C."""
+    """`python -m providers.simulation.<name>_sim`: one simulator in sandbox mode until Ctrl-C."""
     parser = argparse.ArgumentParser(description=f"Run the {title} simulator in sandbox mode.")
     parser.add_argument("--port", type=int, default=default_port)
     parser.add_argument("--auto-sms-after", type=float, default=5.0)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from providers.sandbox.gotsms_models import money
+from providers.gotsms.simulator.models import money
 
 _NAMESPACE = uuid.UUID("6f1c3c52-0d2e-4b8a-9a57-2f3f0c1e9b10")
 

@@ -2,7 +2,7 @@
 
 Implements /work/shared/provider-docs/gotsms.openapi.yaml.txt (and the Postman collection) under `/api`;
 the Python control API is the "Simulator" section of docs/gotsms.md. Run standalone with
-`python -m providers.sandbox.gotsms_sim --port 8083` (sandbox mode, automatic SMS after 5 s).
+`python -m providers.gotsms.simulator.sim --port 8083` (sandbox mode, automatic SMS after 5 s).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from providers.sandbox.gotsms_catalog import BILLING_TYPES, DURATION_TYPES, Catalog, PhoneFactory, Plan, build_catalog
-from providers.sandbox.gotsms_http import (
+from providers.gotsms.simulator.catalog import BILLING_TYPES, DURATION_TYPES, Catalog, PhoneFactory, Plan, build_catalog
+from providers.gotsms.simulator.http import (
     Invalid,
     RequestContext,
     RuleQueue,
@@ -34,7 +34,7 @@ from providers.sandbox.gotsms_http import (
     paginate,
     read_context,
 )
-from providers.sandbox.gotsms_models import (
+from providers.gotsms.simulator.models import (
     Account,
     OrderedIds,
     RecordedRequest,
@@ -44,7 +44,7 @@ from providers.sandbox.gotsms_models import (
     iso,
     money,
 )
-from providers.sandbox.simulator_base import LoopbackSimulator, run_standalone
+from providers.simulation.simulator_base import LoopbackSimulator, run_standalone
 
 __all__ = ["GotSmsSimulator", "SimRent", "SimMessage", "RecordedRequest"]
 
