@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import timedelta
 
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
@@ -18,9 +19,11 @@ from handlers.registry import COMMANDS, register
 from providers.http import create_http_client
 from providers.registry import ProviderEndpoints
 from storage.chats import ChatStore
+from storage.conversations import ConversationStore
 from storage.credentials import CredentialStore
 from storage.crypto import SecretBox
 from storage.database import Database
+from storage.feed_recovery import FeedRecoveryStore
 from storage.messages import MessageStore
 from storage.orders import OrderStore
 from storage.purchases import PurchaseStore
@@ -28,6 +31,7 @@ from storage.purchases import PurchaseStore
 logger = logging.getLogger(__name__)
 
 POLLER_JOB = "poller"
+PURCHASE_ATTEMPTS = 3  # RetryPolicy's default: a purchase with an idempotency key is tried at most this often
 SANDBOX_KEY = "sandbox_simulators"
 
 
@@ -80,11 +84,15 @@ async def _open_services(app: Application, settings: Settings) -> None:  # type:
         orders=OrderStore(db),
         purchases=PurchaseStore(db),
         messages=MessageStore(db),
+        conversations=ConversationStore(db),
+        feed_recovery=FeedRecoveryStore(db),
         endpoints=ProviderEndpoints(
             nonvoip=settings.nonvoip_base_url, kiwi=settings.kiwi_base_url, gotsms=settings.gotsms_base_url
         ),
+        outbox_lease=timedelta(seconds=settings.outbox_lease_seconds),
+        # Longer than a purchase can take (its request and the retries with the same key).
+        purchase_lease=timedelta(seconds=PURCHASE_ATTEMPTS * settings.provider_timeout_seconds + 10),
     )
-    services.rejected_accounts = await services.credentials.rejected()
     delivery = Delivery(services, app.bot)
     app.bot_data[SERVICES_KEY] = services
     app.bot_data["delivery"] = delivery

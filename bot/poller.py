@@ -1,24 +1,33 @@
-"""The JobQueue job that watches every live order: one account-wide request per account per tick."""
+"""The JobQueue job that watches every live order, account by account, each its own way.
+
+A tick reads everything it needs from the database (live orders, rejected accounts, purchases of
+unknown outcome); memory holds only scheduling (which account poll is still running, request
+budgets): correctness rests on the database, so a restart or a second process changes nothing.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import defaultdict
+from datetime import datetime, timedelta
 
 from telegram import Bot
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from handlers.delivery import Delivery
-from bot.reconcile import adopt
-from bot.rent_poll import poll_unread
-from handlers.services import Services
-from handlers import texts
+from bot.feed_poll import poll_feed
+from bot.reconcile import Reconciler
 from bot.request_budget import RequestBudget
-from providers.base import ProviderClient
+from handlers import texts
+from handlers.delivery import Delivery, reminder_key
+from handlers.services import Services
+from providers.base import OrderListing, ProviderClient, UnreadFeed
 from providers.errors import BadCredentials, OrderNotFound, ProviderError, RateLimited
-from providers.models import ProviderId, RemoteOrder
+from providers.models import PollStrategy, ProviderId
+from providers.registry import capabilities_of
+from storage.database import utcnow
+from storage.messages import NOTICE_PREFIX
 from storage.records import OrderRecord, PurchaseRecord
 
 logger = logging.getLogger(__name__)
@@ -28,10 +37,13 @@ MAX_CONCURRENT_ACCOUNTS = 32
 # all at once. Why: at 100 accounts a burst kept the event loop busy for ~0.4 s (httpx costs
 # ~2-3 ms CPU per request here), so a code found early waited behind everyone else's parsing;
 # spread out, each answer is handled as it arrives (p50 code latency 0.67 s -> 0.51 s at a 1 s
-# interval). Each account is still polled once per tick; the rest of the interval is headroom
-# so a tick does not overrun into the next one.
+# interval). Each account is still polled once per tick; the rest of the interval is headroom.
 SPREAD_FRACTION = 0.7
-DELIVERY_KEY = "delivery"
+# Long rentals are reminded this long before they end (a quarter of shorter terms).
+REMINDER_BEFORE = timedelta(hours=24)
+REMINDER_MIN_TERM = timedelta(days=1)
+
+Account = tuple[int, ProviderId]
 
 
 class Poller:
@@ -39,38 +51,58 @@ class Poller:
         self._services = services
         self._delivery = delivery
         self._bot = bot
+        self._reconciler = Reconciler(services, delivery, bot)
         self._limit = asyncio.Semaphore(MAX_CONCURRENT_ACCOUNTS)
-        # Per-order polling (providers without an account-wide endpoint): budget and round-robin cursor.
-        self._budgets: dict[tuple[int, ProviderId], RequestBudget] = {}
-        self._cursors: dict[tuple[int, ProviderId], int] = {}
-        self._running: dict[tuple[int, ProviderId], asyncio.Task[None]] = {}
+        # Scheduling only: per-order request budgets, round-robin cursors, account polls under way.
+        self._budgets: dict[Account, RequestBudget] = {}
+        self._cursors: dict[Account, int] = {}
+        self._running: dict[Account, asyncio.Task[None]] = {}
+        self.ticks = 0  # finished ticks: tests and health checks wait on this, not on sleeps
+        self._ticked = asyncio.Condition()
 
     async def tick(self) -> None:
-        """Start a poll of every account with live orders; each runs on its own, concurrently."""
-        orders = [o for o in await self._services.orders.all_active() if o.id not in self._services.busy_orders]
-        accounts: dict[tuple[int, ProviderId], list[OrderRecord]] = defaultdict(list)
+        """Start a poll of every account with live orders or unresolved purchases."""
+        services = self._services
+        await services.purchases.expire_stale_placing()  # a placing whose process died: now unknown
+        orders = await services.orders.all_active()
+        rejected = await services.credentials.rejected()
+        accounts: dict[Account, list[OrderRecord]] = defaultdict(list)
         for order in orders:
-            if (order.chat_id, order.provider) not in self._services.rejected_accounts:
+            if (order.chat_id, order.provider) not in rejected:
                 accounts[(order.chat_id, order.provider)].append(order)
-        # Purchases that may have charged are looked for in their account's live orders.
-        unresolved: dict[tuple[int, ProviderId], list[PurchaseRecord]] = defaultdict(list)
-        for purchase in await self._services.purchases.unresolved():
-            if (purchase.chat_id, purchase.provider) in self._services.rejected_accounts:
-                continue
-            unresolved[(purchase.chat_id, purchase.provider)].append(purchase)
-            accounts.setdefault((purchase.chat_id, purchase.provider), [])
+        unresolved: dict[Account, list[PurchaseRecord]] = defaultdict(list)
+        for purchase in await services.purchases.unresolved():
+            if (purchase.chat_id, purchase.provider) not in rejected:
+                unresolved[(purchase.chat_id, purchase.provider)].append(purchase)
+                accounts.setdefault((purchase.chat_id, purchase.provider), [])
+        known = await services.messages.known_ids(o.id for o in orders)
         # An account still busy from an earlier tick is skipped, not waited for: a slow provider
         # (or one paced by its rate limit) never holds up the other accounts' next poll.
         due = {key: batch for key, batch in accounts.items() if key not in self._running}
-        known = await self._services.messages.known_ids(o.id for batch in due.values() for o in batch)
-        step = SPREAD_FRACTION * self._services.poll_interval_seconds / max(1, len(due))
+        step = SPREAD_FRACTION * services.poll_interval_seconds / max(1, len(due))
         for i, (key, batch) in enumerate(due.items()):
             task = asyncio.create_task(
                 self._poll_account(*key, batch, known, unresolved.get(key, []), start_after=i * step)
             )
             self._running[key] = task
             task.add_done_callback(lambda _t, key=key: self._running.pop(key, None))
+        await self._remind(orders, known)
         await self._delivery.flush_outbox()
+        async with self._ticked:
+            self.ticks += 1
+            self._ticked.notify_all()
+
+    async def wait_ticks(self, count: int = 1, timeout: float = 10.0) -> None:
+        """Until `count` more ticks have finished (and with them the outbox flush)."""
+        target = self.ticks + count
+        async with self._ticked:
+            await asyncio.wait_for(self._ticked.wait_for(lambda: self.ticks >= target), timeout)
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Until the account polls started so far are done (tests)."""
+        tasks = list(self._running.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
 
     async def close(self) -> None:
         """Cancel account polls still under way (shutdown)."""
@@ -95,30 +127,18 @@ class Poller:
                 client = await self._services.client_for(chat_id, provider)
                 if client is None:
                     return  # disconnected: the orders stay as they are until reconnected
-                strategy = getattr(client, "polling", "account")
-                if strategy == "order":
-                    await self._poll_each_order(chat_id, provider, client, orders, known)
-                    return
-                if strategy == "messages":
-                    if purchases:  # only then is the rent list worth a request
-                        await self._reconcile(client, purchases, orders, await client.active_orders())
-                    await poll_unread(self._services, self._delivery, client, orders, known)
-                    return
-                remote = {r.order_id: r for r in await client.active_orders()}
                 if purchases:
-                    await self._reconcile(client, purchases, orders, list(remote.values()))
-                for order in orders:
-                    if order.id in self._services.busy_orders:
-                        continue
-                    current = remote.get(order.remote_id)
-                    if current is None:
-                        # Gone from the live list: ended at the provider; learn how (and any last code).
-                        try:
-                            current = await client.get_order(order.remote_id)
-                        except OrderNotFound:
-                            logger.warning("order %s vanished at %s", order.id, provider.value)
-                            continue
-                    await self._delivery.apply(order, current, known.get(order.id, set()))
+                    await self._reconciler.reconcile(client, chat_id, purchases)
+                strategy = client.capabilities.poll
+                if strategy is PollStrategy.PER_ORDER:
+                    await self._poll_each_order(chat_id, provider, client, orders, known)
+                elif strategy is PollStrategy.UNREAD_FEED and isinstance(client, UnreadFeed):
+                    await poll_feed(self._services, self._delivery, client, chat_id, orders, known,
+                                    purchases_pending=bool(purchases))
+                elif strategy is PollStrategy.ACCOUNT_LIST and isinstance(client, OrderListing):
+                    await self._poll_list(client, orders, known)
+                else:
+                    logger.error("%s: poll strategy %s without its ability", provider.value, strategy)
             except BadCredentials:
                 await self._credentials_rejected(chat_id, provider)
             except ProviderError as exc:
@@ -126,19 +146,22 @@ class Poller:
             except Exception:
                 logger.exception("poll of %s for chat %s crashed", provider.value, chat_id)
 
-
-    async def _reconcile(
-        self,
-        client: ProviderClient,
-        purchases: list[PurchaseRecord],
-        orders: list[OrderRecord],
-        remote: list[RemoteOrder],
-    ) -> None:
-        """Adopt purchases of unknown outcome found among the account's live orders."""
-        local = {o.remote_id for o in orders}
-        by_id = {r.order_id: r for r in remote}
-        for order in await adopt(self._services, self._bot, purchases, remote, local):
-            await self._delivery.apply(order, by_id[order.remote_id], set())
+    async def _poll_list(self, client: OrderListing, orders: list[OrderRecord], known: dict[int, set[str]]) -> None:
+        """One request lists every live order with its codes."""
+        if not orders:
+            return
+        remote = {r.order_id: r for r in await client.active_orders()}
+        for order in orders:
+            current = remote.get(order.remote_id)
+            if current is None:
+                # Gone from the live list: ended at the provider; learn how (and any last code).
+                assert isinstance(client, ProviderClient)
+                try:
+                    current = await client.get_order(order.remote_id)
+                except OrderNotFound:
+                    logger.warning("order %s vanished at %s", order.id, order.provider.value)
+                    continue
+            await self._delivery.apply(order, current, known.get(order.id, set()))
 
     async def _poll_each_order(
         self,
@@ -155,7 +178,7 @@ class Poller:
         budget = self._budgets.get(key)
         if budget is None:
             # 90% of the documented limit: room for the user's own buys and balance checks.
-            rate = 0.9 * getattr(client, "requests_per_minute", 60)
+            rate = 0.9 * (client.capabilities.requests_per_minute or 60)
             budget = self._budgets[key] = RequestBudget(rate, rate / 60 * self._services.poll_interval_seconds)
         granted = budget.take(len(orders))
         if granted == 0:
@@ -171,18 +194,38 @@ class Poller:
                 raise result
             elif isinstance(result, BaseException):
                 logger.info("poll of %s order %s failed: %s", provider.value, order.id, type(result).__name__)
-            elif order.id not in self._services.busy_orders:
+            else:
                 await self._delivery.apply(order, result, known.get(order.id, set()))
+
+    async def _remind(self, orders: list[OrderRecord], known: dict[int, set[str]]) -> None:
+        """Long rentals get a reminder before they end, once per term; from the database alone."""
+        now = utcnow()
+        for order in orders:
+            if not capabilities_of(order.provider).reminds_before_end or not reminder_due(order, now):
+                continue
+            if f"{NOTICE_PREFIX}{reminder_key(order)}" in known.get(order.id, set()):
+                continue
+            await self._delivery.remind(order)
 
     async def _credentials_rejected(self, chat_id: int, provider: ProviderId) -> None:
         """Stop polling the account and tell the chat once; /connect resumes it."""
         logger.warning("chat %s: %s credentials rejected; polling stopped", chat_id, provider.value)
-        self._services.rejected_accounts.add((chat_id, provider))
         await self._services.credentials.mark_rejected(chat_id, provider)
+        self._services.forget_client(chat_id, provider)
         try:
             await self._bot.send_message(chat_id, texts.credentials_rejected(provider))
         except TelegramError as exc:
-            logger.warning("could not tell chat %s: %s", chat_id, exc)
+            logger.warning("could not tell chat %s: %s", chat_id, type(exc).__name__)
+
+
+def reminder_due(order: OrderRecord, now: datetime) -> bool:
+    """Within the reminder window of a rental of a day or more (a quarter of its term, at most a day)."""
+    if order.expires_at is None or order.expires_at <= now:
+        return False
+    term = order.expires_at - order.created_at
+    if term < REMINDER_MIN_TERM:
+        return False
+    return order.expires_at - min(REMINDER_BEFORE, term / 4) <= now
 
 
 async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,8 +1,12 @@
-"""Purchases whose outcome was unknown are matched against the account's live orders.
+"""Purchases of unknown outcome: found at the provider and adopted, or the chat is told plainly.
 
-A purchase that timed out may still have bought a number. Rather than buy again, the poller
-looks at the account's live orders: one it does not know, for the same service, created after
-the purchase started, is that purchase; it is adopted and the chat gets its card.
+A purchase that timed out, or whose process died while placing it, may still have bought a number.
+Rather than buy again, the poller reads the account's recent orders (live or finished: a number may
+have got its code already): one this chat does not have, for the same service (and plan), created
+after the purchase started, is that purchase; it is adopted, its card and any codes appear. Where
+the provider cannot list orders (NonVoipUsNumber), or nothing turns up for a while, the chat is
+told once that it may have been charged, where to check, and offered a "Buy again anyway" that
+needs its own confirmation.
 """
 
 from __future__ import annotations
@@ -15,56 +19,92 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from handlers.services import Services
 from handlers import keyboards, texts
-from providers.models import RemoteOrder
+from handlers.delivery import Delivery
+from handlers.services import Services
+from providers.base import OrderListing, ProviderClient
+from providers.models import PlacedOrder, RemoteOrder
+from storage.database import utcnow
 from storage.records import OrderRecord, PurchaseRecord
 
 logger = logging.getLogger(__name__)
 
 # Provider clocks differ from ours; a little slack when comparing creation times.
-_CLOCK_SKEW = timedelta(minutes=2)
+CLOCK_SKEW = timedelta(minutes=2)
+# How long the order list is searched before the chat is told it could not be found (the search
+# goes on for a day: a late find still becomes an order and a card).
+SEARCH_BEFORE_TELLING = timedelta(minutes=2)
 
 
 def match(purchase: PurchaseRecord, candidates: Iterable[RemoteOrder]) -> RemoteOrder | None:
+    """The provider order that is this purchase: same service (and plan), created after it began."""
     for remote in candidates:
-        if remote.service != purchase.service:
+        if remote.service not in purchase.service_ids:
             continue
-        if remote.created_at is not None and remote.created_at < purchase.created_at - _CLOCK_SKEW:
+        if purchase.plan_id and remote.plan_id and remote.plan_id != purchase.plan_id:
+            continue
+        if remote.created_at is not None and remote.created_at < purchase.created_at - CLOCK_SKEW:
             continue
         return remote
     return None
 
 
-async def adopt(
-    services: Services,
-    bot: Bot,
-    purchases: list[PurchaseRecord],
-    remote_orders: Iterable[RemoteOrder],
-    local_remote_ids: set[str],
-) -> list[OrderRecord]:
-    """Adopt the unknown purchases found among `remote_orders`; returns the new orders."""
-    unclaimed = [r for r in remote_orders if r.order_id not in local_remote_ids]
-    adopted: list[OrderRecord] = []
-    for purchase in purchases:
-        remote = match(purchase, unclaimed)
-        if remote is None:
-            continue
-        unclaimed.remove(remote)
-        if await services.orders.by_remote_id(purchase.chat_id, purchase.provider, remote.order_id):
-            continue  # already ours (e.g. renewed from the bot meanwhile): not this purchase
-        order = await services.purchases.complete(purchase, remote)
-        adopted.append(order)
+class Reconciler:
+    def __init__(self, services: Services, delivery: Delivery, bot: Bot) -> None:
+        self._services = services
+        self._delivery = delivery
+        self._bot = bot
+
+    async def reconcile(self, client: ProviderClient, chat_id: int, purchases: list[PurchaseRecord]) -> None:
+        if not isinstance(client, OrderListing):
+            for purchase in purchases:  # nothing can find it: say so at once
+                await self.tell_unconfirmed(purchase)
+            return
+        since = min(p.created_at for p in purchases) - CLOCK_SKEW
+        remote = await client.recent_orders(since)
+        ours = await self._services.orders.remote_ids_since(chat_id, client.provider, since - CLOCK_SKEW)
+        unclaimed = [r for r in remote if r.order_id not in ours]
+        for purchase in sorted(purchases, key=lambda p: p.created_at):
+            found = match(purchase, unclaimed)
+            if found is not None:
+                unclaimed.remove(found)
+                await self._adopt(purchase, found)
+            elif utcnow() - purchase.created_at >= SEARCH_BEFORE_TELLING:
+                await self.tell_unconfirmed(purchase)
+
+    async def _adopt(self, purchase: PurchaseRecord, remote: RemoteOrder) -> None:
+        orders = await self._services.purchases.complete(purchase, PlacedOrder((remote,)))
+        if not orders:
+            return  # the placing task recorded it meanwhile
+        order = orders[0]
         logger.info("purchase %s reconciled as order %s", purchase.id, order.id)
+        await self._show_card(order)
+        await self._delivery.apply(order, remote, set())  # codes that came while we did not know
+
+    async def _show_card(self, order: OrderRecord) -> None:
         try:
-            card = await bot.send_message(
+            card = await self._bot.send_message(
                 order.chat_id,
                 f"{texts.RECONCILED}\n\n{texts.order_card(order, [])}",
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboards.order_card(order),
             )
         except TelegramError as exc:
-            logger.warning("could not show reconciled order %s: %s", order.id, exc)
-            continue
-        await services.orders.set_card(order.id, card.message_id)
-    return adopted
+            logger.warning("could not show reconciled order %s: %s", order.id, type(exc).__name__)
+            return
+        await self._services.orders.set_card(order.id, card.message_id)
+
+    async def tell_unconfirmed(self, purchase: PurchaseRecord) -> None:
+        """Once per purchase: it may have been charged; where to check; buy again only on purpose."""
+        if not await self._services.purchases.mark_notified(purchase.id):
+            return
+        try:
+            await self._bot.send_message(
+                purchase.chat_id,
+                texts.purchase_unconfirmed(purchase),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboards.buy_again(purchase),
+            )
+        except TelegramError as exc:
+            logger.warning("could not tell chat about purchase %s: %s", purchase.id, type(exc).__name__)
+            await self._services.purchases.unmark_notified(purchase.id)  # told next tick instead

@@ -1,8 +1,9 @@
 """Confirm, Accept and Cancel on a confirmation card: at most one order per card.
 
-The purchase record's state is the lock: each tap moves it with a compare-and-set
-(PENDING -> PLACING, DECIDING -> PLACING), so two taps, two updates in one batch or a
-retried update can never place two orders.
+The purchase record's state is the lock: each tap moves it with a compare-and-set (PENDING ->
+PLACING, DECIDING -> PLACING) that also takes a lease, so two taps, two updates in one batch, a
+retried update or a second process can never place two orders, and a process killed while placing
+leaves a purchase that the poller reconciles (bot/reconcile.py) instead of one stuck forever.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ import logging
 from decimal import Decimal
 
 from telegram import Update
+from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from handlers.services import Services, get_services
 from handlers import callbacks as cb
 from handlers import keyboards, texts
 from handlers.common import answer, chat_id_of, clear_awaiting, show
-from providers.base import ProviderClient
+from handlers.services import Services, get_services
+from providers.base import DecisionAccepting, OrderListing, ProviderClient
 from providers.errors import ProviderError, ProviderUnavailable
-from providers.models import Offer, PremiumBidDecision, PriceChangeDecision, RemoteOrder
+from providers.models import OrderRequest, PlacedOrder, PremiumBidDecision, PriceChangeDecision
 from storage.records import PurchaseRecord, PurchaseState
 
 logger = logging.getLogger(__name__)
@@ -40,10 +42,9 @@ async def accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def drop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Cancel on a confirmation or decision card: nothing is bought."""
-    parts = cb.parse(update.callback_query.data if update.callback_query else None)
     services = get_services(context)
     chat_id = chat_id_of(update)
-    purchase = await services.purchases.get(parts[2], chat_id) if len(parts) == 3 else None
+    purchase = await _purchase_of_button(update, services)
     if purchase is None:
         await answer(update, texts.OUTDATED_BUTTON, alert=True)
         return
@@ -55,18 +56,35 @@ async def drop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer(update, _why_not(await services.purchases.get(purchase.id, chat_id)))
 
 
-async def _claim_and_place(update: Update, context: ContextTypes.DEFAULT_TYPE, from_state: str) -> None:
+async def buy_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"Buy again anyway" after an unconfirmed purchase: a fresh confirmation card, never a purchase."""
+    services = get_services(context)
+    purchase = await _purchase_of_button(update, services)
+    if purchase is None or purchase.state != PurchaseState.UNKNOWN:
+        await answer(update, texts.OUTDATED_BUTTON if purchase is None else _why_not(purchase), alert=True)
+        return
+    await answer(update)
+    fresh = await services.purchases.copy_as_new(purchase)
+    await show(update, texts.confirmation(fresh, fresh.section), keyboards.confirm_purchase(fresh))
+
+
+async def _purchase_of_button(update: Update, services: Services) -> PurchaseRecord | None:
     parts = cb.parse(update.callback_query.data if update.callback_query else None)
+    return await services.purchases.get(parts[2], chat_id_of(update)) if len(parts) == 3 else None
+
+
+async def _claim_and_place(update: Update, context: ContextTypes.DEFAULT_TYPE, from_state: str) -> None:
     services = get_services(context)
     chat_id = chat_id_of(update)
-    purchase = await services.purchases.get(parts[2], chat_id) if len(parts) == 3 else None
-    if purchase is None:
+    found = await _purchase_of_button(update, services)
+    if found is None:
         await answer(update, texts.OUTDATED_BUTTON, alert=True)
         return
-    if not await services.purchases.transition(purchase.id, chat_id, from_state, PurchaseState.PLACING):
-        await answer(update, _why_not(await services.purchases.get(purchase.id, chat_id)))
+    purchase = await services.purchases.claim_for_placing(found.id, chat_id, from_state, services.purchase_lease)
+    if purchase is None:
+        await answer(update, _why_not(await services.purchases.get(found.id, chat_id)))
         return
-    clear_awaiting(context)
+    await clear_awaiting(services, chat_id)
     await answer(update, texts.PLACING)
     await show(update, texts.PLACING)
     client = await services.client_for(chat_id, purchase.provider)
@@ -78,28 +96,32 @@ async def _claim_and_place(update: Update, context: ContextTypes.DEFAULT_TYPE, f
     await _place(update, services, purchase, client, decision)
 
 
+def order_request(purchase: PurchaseRecord) -> OrderRequest:
+    """What the card promised, typed; max_price: never pay more than the card showed."""
+    return OrderRequest(
+        section=purchase.section,
+        service_ids=purchase.service_ids,
+        plan_id=purchase.plan_id,
+        max_price=purchase.price,
+        idempotency_key=purchase.idempotency_key,
+    )
+
+
 async def _place(
     update: Update, services: Services, purchase: PurchaseRecord, client: ProviderClient, decision: Decision | None
 ) -> None:
-    offer = Offer(
-        section=purchase.section,
-        service=purchase.service,
-        name=purchase.service_name,
-        price=purchase.price,
-        stock=purchase.stock,
-        duration_minutes=purchase.duration_minutes,
-    )
     chat_id = purchase.chat_id
+    request = order_request(purchase)
     try:
         if decision is None:
-            # max_price: never pay more than the card showed (where the provider supports it).
-            outcome = await client.place_order(offer, idempotency_key=purchase.idempotency_key, max_price=purchase.price)
+            outcome = await client.place_order(request)
+        elif isinstance(client, DecisionAccepting):
+            outcome = await client.accept_decision(request, decision)
         else:
-            outcome = await client.accept_decision(offer, decision)
+            raise ProviderError("This provider does not take such an offer.")
     except ProviderUnavailable as exc:
         if exc.may_have_charged:
-            await services.purchases.transition(purchase.id, chat_id, PurchaseState.PLACING, PurchaseState.UNKNOWN, exc.user_message)
-            await show(update, texts.AMBIGUOUS_PURCHASE, keyboards.main_menu())
+            await _unknown(update, services, purchase, client, exc.user_message)
             return
         await _failed(update, services, purchase, exc)
         return
@@ -109,15 +131,10 @@ async def _place(
     except Exception:
         # Unknown outcome: never let the user think nothing happened and buy again.
         logger.exception("purchase %s crashed", purchase.id)
-        await services.purchases.transition(purchase.id, chat_id, PurchaseState.PLACING, PurchaseState.UNKNOWN, "crash")
-        await show(update, texts.AMBIGUOUS_PURCHASE, keyboards.main_menu())
+        await _unknown(update, services, purchase, client, "crash")
         return
-    if isinstance(outcome, RemoteOrder):
-        order = await services.purchases.complete(purchase, outcome)
-        logger.info("purchase %s placed as order %s", purchase.id, order.id)
-        card = await show(update, texts.order_card(order, []), keyboards.order_card(order))
-        if card is not None:
-            await services.orders.set_card(order.id, card.message_id)
+    if isinstance(outcome, PlacedOrder):
+        await _placed(update, services, purchase, outcome)
         return
     # The provider asks the user to decide: nothing is retried without their tap.
     await services.purchases.transition(
@@ -127,6 +144,42 @@ async def _place(
         await show(update, texts.price_change(purchase, outcome), keyboards.accept_price(purchase, outcome.available_price))
     else:
         await show(update, texts.premium_bid(purchase, outcome), keyboards.accept_bid(purchase, outcome.recommended_bid))
+
+
+async def _placed(update: Update, services: Services, purchase: PurchaseRecord, placed: PlacedOrder) -> None:
+    orders = await services.purchases.complete(purchase, placed)
+    if orders is None:  # the reconciler adopted it first (this placing outlived its lease)
+        await show(update, texts.ALREADY_PLACED, keyboards.main_menu())
+        return
+    logger.info("purchase %s placed as order(s) %s", purchase.id, [o.id for o in orders])
+    chat = update.effective_chat
+    for position, order in enumerate(orders):
+        # A bundle of several orders on one number: the first card replaces the confirmation.
+        if position == 0:
+            card = await show(update, texts.order_card(order, []), keyboards.order_card(order))
+        elif chat is not None:
+            card = await chat.send_message(
+                texts.order_card(order, []), parse_mode=ParseMode.HTML, reply_markup=keyboards.order_card(order)
+            )
+        else:
+            card = None
+        if card is not None:
+            await services.orders.set_card(order.id, card.message_id)
+
+
+async def _unknown(
+    update: Update, services: Services, purchase: PurchaseRecord, client: ProviderClient, reason: str
+) -> None:
+    """May have charged: reconciled by the poller where the provider can list orders; otherwise
+    the chat is told plainly now, with where to check and a "buy again" that asks first."""
+    await services.purchases.transition(
+        purchase.id, purchase.chat_id, PurchaseState.PLACING, PurchaseState.UNKNOWN, reason
+    )
+    if isinstance(client, OrderListing):
+        await show(update, texts.PURCHASE_PENDING_CHECK, keyboards.main_menu())
+        return
+    await services.purchases.mark_notified(purchase.id)
+    await show(update, texts.purchase_unconfirmed(purchase), keyboards.buy_again(purchase))
 
 
 async def _failed(update: Update, services: Services, purchase: PurchaseRecord, exc: ProviderError) -> None:
@@ -169,5 +222,5 @@ def _why_not(purchase: PurchaseRecord | None) -> str:
     if state == PurchaseState.PLACED:
         return texts.ALREADY_PLACED
     if state == PurchaseState.UNKNOWN:
-        return "This order's outcome is being checked; see /orders."
+        return texts.PURCHASE_BEING_CHECKED
     return texts.PURCHASE_CLOSED

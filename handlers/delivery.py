@@ -1,4 +1,9 @@
-"""From a provider's view of an order to the chat: new codes once each, status, the order card."""
+"""From a provider's view of an order to the chat: every SMS stored first, then sent once.
+
+Nothing here decides in memory what was sent: a message is stored (its insert says whether it was
+new), then claimed in the database with a lease before it goes out, then marked delivered. A sender
+that dies leaves a claim that runs out; the next flush sends the row — once.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +14,28 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from handlers.services import Services
 from handlers import keyboards, texts
-from providers.models import RemoteOrder
-from storage.messages import KIND_SMS
+from handlers.services import Services
+from providers.models import OrderStatus, RemoteOrder
+from providers.registry import capabilities_of
+from storage.messages import KIND_SMS, NOTICE_PREFIX
 from storage.records import MessageRecord, OrderRecord
 
 logger = logging.getLogger(__name__)
 
 REMINDER = "reminder"
-REMINDER_KEY = f"notice:{REMINDER}"
+
+
+def reminder_key(order: OrderRecord) -> str:
+    """One reminder per term: a renewal moves the end, and with it the key."""
+    end = order.expires_at.isoformat() if order.expires_at else "none"
+    return f"{REMINDER}:{end}"
 
 
 class Delivery:
-    """Owns sending from the outbox; `_in_flight` keeps two senders off the same message."""
-
     def __init__(self, services: Services, bot: Bot) -> None:
         self._services = services
         self._bot = bot
-        self._in_flight: set[int] = set()
 
     async def apply(
         self,
@@ -37,91 +45,112 @@ class Delivery:
         *,
         announce_end: bool = True,
     ) -> OrderRecord:
-        """Store what is new in `remote`, send new codes, tell the chat if the order ended.
+        """Store what is new in `remote` (before anything else), send it, update the status and
+        tell the chat if the order ended.
 
         `known` (provider message ids already stored) spares the database a write per poll;
-        `announce_end=False` when the user ended the order themselves.
-        """
+        `announce_end=False` when the user ended the order themselves."""
         services = self._services
         fresh = [m for m in remote.messages if known is None or m.message_id not in known]
         inserted = await services.messages.add_sms(order, fresh) if fresh else []
-        # Claimed before the next await, so a concurrent outbox flush never sends them too.
-        self._in_flight.update(m.id for m in inserted)
-        updated = order
-        ended_now = False
-        if _status_changed(order, remote):
-            live_before = await services.orders.update_status(
-                order.id, remote.status, refunded=remote.refunded, expires_at=remote.expires_at
-            )
-            if live_before:
-                updated = replace(
-                    order,
-                    status=remote.status,
-                    refunded=remote.refunded if remote.refunded is not None else order.refunded,
-                    expires_at=remote.expires_at or order.expires_at,
-                )
-                ended_now = remote.status.is_final
+        updated = await self._update_status(order, remote, got_code=bool(remote.messages))
         for message in inserted:
-            await self._deliver(message, updated)
-        if ended_now and announce_end:
-            notice = texts.finished_notice(
-                updated, remote.status, updated.refunded, had_code=bool(remote.messages)
-            )
-            record = await services.messages.add_notice(updated, remote.status.value, notice)
-            if record is not None:
-                self._in_flight.add(record.id)
-                await self._deliver(record, updated)
+            await self.send(message, updated)
+        if updated.status.is_final and updated is not order and announce_end:
+            await self._announce_end(updated)
         if inserted or updated is not order:
             await self.update_card(updated)
         return updated
 
+    async def _update_status(self, order: OrderRecord, remote: RemoteOrder, *, got_code: bool) -> OrderRecord:
+        """Move a live order forward; a final state (what the bot cancelled or refunded) never changes."""
+        status = remote.status
+        if got_code and status is OrderStatus.WAITING:
+            status = OrderStatus.RECEIVED  # a code arrived: never "waiting for the SMS" again
+        if order.status is OrderStatus.RECEIVED and status is OrderStatus.WAITING:
+            status = OrderStatus.RECEIVED  # status never goes backwards (a provider that cannot tell)
+        refunded = remote.refunded
+        if status is OrderStatus.EXPIRED and refunded is None and capabilities_of(order.provider).refunds_unused_expiry:
+            refunded = not await self._services.messages.has_sms(order.id)
+        changed = (
+            status != order.status
+            or (refunded is not None and refunded != order.refunded)
+            or (remote.expires_at is not None and remote.expires_at != order.expires_at)
+        )
+        if not changed or order.status.is_final:
+            return order
+        if not await self._services.orders.update_status(
+            order.id, status, refunded=refunded, expires_at=remote.expires_at
+        ):
+            return order  # someone else ended it first (and told the chat)
+        return replace(
+            order,
+            status=status,
+            refunded=refunded if refunded is not None else order.refunded,
+            expires_at=remote.expires_at or order.expires_at,
+        )
+
+    async def _announce_end(self, order: OrderRecord) -> None:
+        """Once per order: the notice's key makes a second insert (anyone's) a no-op."""
+        had_code = await self._services.messages.has_sms(order.id)  # what we stored, not the last answer
+        notice = texts.finished_notice(order, order.status, order.refunded, had_code=had_code)
+        record = await self._services.messages.add_notice(order, order.status.value, notice)
+        if record is not None:
+            await self.send(record, order)
+
+    async def remind(self, order: OrderRecord) -> None:
+        """A reminder before a long rental ends, with the order's buttons; once per term."""
+        record = await self._services.messages.add_notice(order, reminder_key(order), texts.rent_ending(order))
+        if record is not None:
+            await self.send(record, order)
+
     async def send(self, message: MessageRecord, order: OrderRecord) -> bool:
-        """Send one outbox row unless another sender has it or it went out meanwhile."""
-        if message.id in self._in_flight:
+        """Claim the row in the database, send it, mark it delivered. False when another sender
+        holds it, it was delivered already, or Telegram failed (it stays in the outbox)."""
+        claimed = await self._services.messages.claim(message.id, self._services.outbox_lease)
+        if claimed is None:
             return False
-        self._in_flight.add(message.id)
-        if await self._services.messages.is_delivered(message.id):  # sent since it was read
-            self._in_flight.discard(message.id)
-            return False
-        return await self._deliver(message, order)
+        return await self._deliver(claimed, order)
 
     async def _deliver(self, message: MessageRecord, order: OrderRecord) -> bool:
-        """Send a claimed outbox row; it stays in the outbox if Telegram fails, and is retried next tick."""
+        if message.chat_id != order.chat_id or message.order_id != order.id:
+            # A row is only ever sent to the chat of its own row.
+            logger.error("message %s does not belong to order %s; not sent", message.id, order.id)
+            return False
+        if message.kind == KIND_SMS:
+            text = texts.code_message(order, message.code, message.text, message.service_name)
+            markup = keyboards.code_message(message.code)
+        else:
+            text = message.text
+            # A reminder carries the order's buttons (Renew / Auto-renewal / Extend).
+            is_reminder = message.provider_message_id.startswith(f"{NOTICE_PREFIX}{REMINDER}:")
+            markup = keyboards.order_card(order) if is_reminder and not order.status.is_final else None
         try:
-            if message.kind == KIND_SMS:
-                text = texts.code_message(order, message.code, message.text)
-                markup = keyboards.code_message(message.code)
-            else:
-                # A reminder carries the order's buttons (Renew / Auto-renewal / Extend).
-                text = message.text
-                markup = keyboards.order_card(order) if message.provider_message_id == REMINDER_KEY else None
-            try:
-                sent = await self._bot.send_message(
-                    order.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-                )
-            except (Forbidden, BadRequest) as exc:
-                # The chat is gone or blocked us: retrying forever would not help.
-                logger.warning("dropping message %s for order %s: %s", message.id, order.id, exc)
-                await self._services.messages.mark_delivered(message.id, None)
-                return False
-            except TelegramError as exc:
-                logger.warning("message %s for order %s stays in the outbox: %s", message.id, order.id, exc)
-                return False
-            await self._services.messages.mark_delivered(message.id, sent.message_id)
-            return True
-        finally:
-            self._in_flight.discard(message.id)
+            sent = await self._bot.send_message(message.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        except (Forbidden, BadRequest) as exc:
+            # The chat is gone or blocked us: retrying forever would not help.
+            logger.warning("dropping message %s for order %s: %s", message.id, order.id, type(exc).__name__)
+            await self._services.messages.mark_delivered(message.id, None)
+            return False
+        except TelegramError as exc:
+            logger.warning("message %s for order %s stays in the outbox: %s", message.id, order.id, type(exc).__name__)
+            await self._services.messages.release(message.id)
+            return False
+        await self._services.messages.mark_delivered(message.id, sent.message_id)
+        return True
 
-    async def flush_outbox(self) -> None:
-        """Send whatever a restart or a Telegram outage left behind."""
-        pending = [m for m in await self._services.messages.undelivered() if m.id not in self._in_flight]
+    async def flush_outbox(self) -> int:
+        """Send whatever a restart, a Telegram outage or a dead sender left behind; returns how many."""
+        claimed = await self._services.messages.claim_batch(self._services.outbox_lease)
         orders: dict[int, OrderRecord | None] = {}
-        for message in pending:
+        sent = 0
+        for message in claimed:
             if message.order_id not in orders:
                 orders[message.order_id] = await self._services.orders.by_id(message.order_id)
             order = orders[message.order_id]
-            if order is not None:
-                await self.send(message, order)
+            if order is not None and await self._deliver(message, order):
+                sent += 1
+        return sent
 
     async def update_card(self, order: OrderRecord) -> None:
         if order.card_message_id is None:
@@ -140,11 +169,3 @@ class Delivery:
                 logger.info("order card %s not updated: %s", order.id, exc)
         except TelegramError as exc:
             logger.info("order card %s not updated: %s", order.id, exc)
-
-
-def _status_changed(order: OrderRecord, remote: RemoteOrder) -> bool:
-    return (
-        remote.status != order.status
-        or (remote.refunded is not None and remote.refunded != order.refunded)
-        or (remote.expires_at is not None and remote.expires_at != order.expires_at)
-    )

@@ -14,8 +14,9 @@ from handlers import callbacks as cb
 from handlers import keyboards, rent_actions, texts
 from handlers.common import answer, chat_id_of, clear_awaiting, show
 from handlers.rent_actions import RENT_ACTIONS
-from providers.capabilities import order_actions, renew_durations
-from providers.errors import ProviderError
+from providers.base import Activatable, Cancellable, Finishable, ProviderClient, Rejectable, Renewable, Reusable
+from providers.errors import NotAllowedNow, ProviderError
+from providers.registry import capabilities_of
 from providers.models import Action, OrderStatus, RemoteOrder
 from storage.records import OrderRecord
 
@@ -34,7 +35,7 @@ _DONE_ANSWERS: dict[Action, str] = {
 
 async def orders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every active order as its own card."""
-    clear_awaiting(context)
+    await clear_awaiting(get_services(context), chat_id_of(update))
     await answer(update)
     services = get_services(context)
     orders = await services.orders.active_for_chat(chat_id_of(update))
@@ -68,27 +69,23 @@ async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if order is None:
         await answer(update, texts.NOT_YOUR_ORDER, alert=True)
         return
-    if action not in order_actions(order.provider, order.status, order.section):
+    capabilities = capabilities_of(order.provider)
+    if action not in capabilities.order_actions(order.status, order.section):
         await answer(update, texts.ORDER_FINISHED if order.status.is_final else texts.ACTION_NOT_AVAILABLE, alert=True)
         await _show_card(update, services, order)
         return
-    durations = renew_durations(order.provider, order.section)
+    durations = capabilities.durations_for(order.section)
     if action is Action.RENEW and durations and option not in durations:
         # Providers that renew for a chosen duration: offer the durations first.
         await answer(update)
         await show(update, texts.choose_renewal(order), keyboards.renew_durations(order, durations))
         return
-    if order.id in services.busy_orders:
-        await answer(update, "Already working on this order…")
-        return
-    services.busy_orders.add(order.id)
-    try:
-        if action in RENT_ACTIONS:
-            await rent_actions.perform(update, context, services, order, action, option)
-        else:
-            await _perform(update, context, services, order, action, option)
-    finally:
-        services.busy_orders.discard(order.id)
+    # No lock in memory: whatever the poller does meanwhile, every SMS is stored once (database
+    # dedup) and a final status never changes, so an action and a poll may run side by side.
+    if action in RENT_ACTIONS:
+        await rent_actions.perform(update, context, services, order, action, option)
+    else:
+        await _perform(update, context, services, order, action, option)
 
 
 async def _perform(
@@ -108,28 +105,29 @@ async def _perform(
     try:
         if action is Action.REFRESH:
             order = await delivery.apply(order, await client.get_order(order.remote_id))
-        elif action is Action.ACTIVATE:
+        elif action is Action.ACTIVATE and isinstance(client, Activatable):
             window = await client.activate(order.remote_id)
             note = texts.activation(window)
-        elif action is Action.RENEW and option is not None:
+        elif action is Action.RENEW and option is not None and isinstance(client, Renewable):
             remote = await client.renew(order.remote_id, idempotency_key=_renew_key(order), duration=option)
             order = await _extended(services, delivery, order, remote)
             note = texts.renewed_until(order)
         elif action in (Action.RENEW, Action.REUSE):
-            if action is Action.RENEW:
+            if action is Action.RENEW and isinstance(client, Renewable):
                 # One renewal per order: a repeated tap replays the same renewal instead of buying again.
                 remote = await client.renew(order.remote_id, idempotency_key=_renew_key(order))
-            else:
+            elif action is Action.REUSE and isinstance(client, Reusable):
                 remote = await client.reuse(order.remote_id)
+            else:
+                raise NotAllowedNow(texts.ACTION_NOT_AVAILABLE)
             if remote.order_id == order.remote_id:  # the same order lives on (NonVoipUsNumber reuse)
                 order = await _extended(services, delivery, order, remote)
             else:
                 await _renewed(update, services, delivery, order, remote, action)
                 return
         else:
-            finish = {Action.CANCEL: client.cancel, Action.REJECT: client.reject, Action.DONE: client.done}[action]
             # The user asked for it: no "cancelled on the provider's side" notice.
-            order = await delivery.apply(order, await finish(order.remote_id), announce_end=False)
+            order = await delivery.apply(order, await _finish(client, action, order.remote_id), announce_end=False)
             if action in (Action.CANCEL, Action.REJECT) and order.refunded:
                 note = f"{note[:-1]} — refunded."
     except ProviderError as exc:
@@ -138,6 +136,17 @@ async def _perform(
     await _show_card(update, services, order)
     # Answered last, so the answer means the whole action (card included) is finished.
     await answer(update, note, alert=action is Action.ACTIVATE)
+
+
+async def _finish(client: ProviderClient, action: Action, remote_id: str) -> RemoteOrder:
+    """Cancel, Reject or Done, through the ability that does it."""
+    if action is Action.CANCEL and isinstance(client, Cancellable):
+        return await client.cancel(remote_id)
+    if action is Action.REJECT and isinstance(client, Rejectable):
+        return await client.reject(remote_id)
+    if action is Action.DONE and isinstance(client, Finishable):
+        return await client.done(remote_id)
+    raise NotAllowedNow(texts.ACTION_NOT_AVAILABLE)
 
 
 def _renew_key(order: OrderRecord) -> str:

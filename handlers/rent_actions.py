@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -11,6 +10,7 @@ from handlers.delivery import Delivery
 from handlers.services import Services
 from handlers import keyboards, texts
 from handlers.common import answer, show
+from providers.base import RentManaging
 from providers.errors import ProviderError
 from providers.models import Action
 from storage.records import OrderRecord
@@ -32,14 +32,17 @@ async def perform(
     if client is None:
         await answer(update, f"{texts.provider_name(order.provider)} is not connected; /connect it first.", alert=True)
         return
+    if not isinstance(client, RentManaging):
+        await answer(update, texts.ACTION_NOT_AVAILABLE, alert=True)
+        return
     delivery: Delivery = context.bot_data["delivery"]
     try:
         if action is Action.WAKE_UP:
-            message = await client.wake_up(order.remote_id)  # type: ignore[attr-defined]
-            status = await client.number_status(order.remote_id)  # type: ignore[attr-defined]
+            message = await client.wake_up(order.remote_id)
+            status = await client.number_status(order.remote_id)
             await answer(update, texts.woken(message, status), alert=True)
         elif action is Action.AUTO_RENEW:
-            enabled = await client.toggle_auto_renewal(order.remote_id)  # type: ignore[attr-defined]
+            enabled = await client.toggle_auto_renewal(order.remote_id)
             await answer(update, texts.auto_renewal(enabled), alert=True)
         elif action is Action.EXTEND:
             await _extend(update, services, delivery, client, order, option)
@@ -52,20 +55,28 @@ async def perform(
 
 
 async def _extend(
-    update: Update, services: Services, delivery: Delivery, client: object, order: OrderRecord, plan_id: str | None
+    update: Update, services: Services, delivery: Delivery, client: RentManaging, order: OrderRecord,
+    plan_id: str | None,
 ) -> None:
     """Without a plan: list the longer plans the rent can move to; with one: move it."""
+    plans = await client.extension_plans(order.remote_id)
     if plan_id is None:
-        rent = await client.get_rent(order.remote_id)  # type: ignore[attr-defined]
-        targets = [(texts.plan_label(p), p.id) for p in rent.transition_options if hasattr(p, "id")]
+        targets = [(texts.plan_label(p), p.id) for p in plans]
         if not targets:
             await answer(update, texts.NO_EXTENSION, alert=True)
             return
         await answer(update)
         await show(update, texts.choose_extension(order), keyboards.order_options(order, Action.EXTEND, targets))
         return
-    remote = await client.transition(order.remote_id, plan_id)  # type: ignore[attr-defined]
-    await services.orders.update_section(order.id, "duration:month")
+    target = next((p for p in plans if p.id == plan_id), None)
+    if target is None:
+        await answer(update, texts.NO_EXTENSION, alert=True)
+        return
+    remote = await client.transition(order.remote_id, plan_id)
+    # The card shows the plan the rent is on now, and what it has cost so far.
+    await services.orders.update_plan(
+        order.id, section=target.kind, plan=remote.plan or target.duration_label, price=order.price + target.price
+    )
     refreshed = await services.orders.get(order.id, order.chat_id) or order
     updated = await delivery.apply(refreshed, remote, announce_end=False)
     await _card(update, services, updated)
@@ -73,25 +84,26 @@ async def _extend(
 
 
 async def _refund(
-    update: Update, services: Services, delivery: Delivery, client: object, order: OrderRecord, option: str | None
+    update: Update, services: Services, delivery: Delivery, client: RentManaging, order: OrderRecord,
+    option: str | None,
 ) -> None:
     """Asks first; the provider decides whether a refund is allowed and says why not."""
     if option != _YES:
         await answer(update)
         await show(update, texts.refund_question(order), keyboards.order_options(order, Action.REFUND, [("Yes, refund", _YES)]))
         return
-    remote = await client.refund(order.remote_id)  # type: ignore[attr-defined]
+    remote = await client.refund(order.remote_id)
     updated = await delivery.apply(order, remote, announce_end=False)
     await _card(update, services, updated)
     await answer(update, "Refunded." if updated.refunded else "Refund requested.")
 
 
-async def _messages(update: Update, client: object, order: OrderRecord, before_id: str | None) -> None:
+async def _messages(update: Update, client: RentManaging, order: OrderRecord, before_id: str | None) -> None:
     """The number's recent SMS, newest first, with Older to page back."""
-    page = await client.number_messages(order.remote_id, limit=MESSAGES_PAGE, before_id=before_id)  # type: ignore[attr-defined]
+    page = await client.number_messages(order.remote_id, limit=MESSAGES_PAGE, before_id=before_id)
     await answer(update)
     lines = [
-        f"{m.received_at.strftime('%m-%d %H:%M') if m.received_at else ''} {escape(m.text)}".strip()
+        f"{m.received_at.strftime('%m-%d %H:%M') if m.received_at else ''} {texts.escaped_clip(m.text, 600)}".strip()
         for m in page.messages
     ]
     options = [("Older ▶", page.next_before_id)] if page.next_before_id else []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 from telegram.ext import ContextTypes
@@ -11,7 +12,9 @@ from providers.base import ProviderClient
 from providers.models import ProviderId
 from providers.registry import ProviderEndpoints, make_client
 from storage.chats import ChatStore
+from storage.conversations import ConversationStore
 from storage.credentials import CredentialStore
+from storage.feed_recovery import FeedRecoveryStore
 from storage.database import Database
 from storage.messages import MessageStore
 from storage.orders import OrderStore
@@ -31,13 +34,15 @@ class Services:
     orders: OrderStore
     purchases: PurchaseStore
     messages: MessageStore
+    conversations: ConversationStore
+    feed_recovery: FeedRecoveryStore
     endpoints: ProviderEndpoints
-    # Decrypted clients, so a poll tick does not decrypt every account again.
+    # How long a sender holds an outbox row, and a Confirm tap its purchase, before another may
+    # take over (the holder died). Longer than any send / purchase request can take.
+    outbox_lease: timedelta = timedelta(seconds=60)
+    purchase_lease: timedelta = timedelta(seconds=60)
+    # Decrypted clients, so a poll tick does not decrypt every account again (a cache only).
     _clients: dict[tuple[int, ProviderId], ProviderClient] = field(default_factory=dict)
-    # Orders a handler is acting on right now: the poller leaves them alone meanwhile.
-    busy_orders: set[int] = field(default_factory=set)
-    # Accounts whose credentials the provider refused while polling (mirrored in the database).
-    rejected_accounts: set[tuple[int, ProviderId]] = field(default_factory=set)
 
     async def client_for(self, chat_id: int, provider: ProviderId) -> ProviderClient | None:
         key = (chat_id, provider)
@@ -57,7 +62,6 @@ class Services:
     def forget_client(self, chat_id: int, provider: ProviderId) -> None:
         """After connect or disconnect: the next use decrypts the new credentials."""
         self._clients.pop((chat_id, provider), None)
-        self.rejected_accounts.discard((chat_id, provider))
 
 
 def get_services(context: ContextTypes.DEFAULT_TYPE) -> Services:

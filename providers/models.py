@@ -136,6 +136,7 @@ class RemoteOrder:
     # True/False when the provider says whether the money came back; None = unknown.
     refunded: bool | None = None
     plan: str = ""  # the plan the order is on now, in words (GotSMS), for the card
+    plan_id: str | None = None  # the plan's id where the provider sells plans (reconciliation)
 
 
 @dataclass(frozen=True)

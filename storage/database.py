@@ -83,12 +83,22 @@ class Database:
             await self._conn.close()
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement; returns rowcount (or lastrowid for INSERT)."""
+        """Run one statement; returns how many rows it changed.
+
+        Never `lastrowid`: after an `INSERT OR IGNORE` that inserted nothing it names another
+        row. A statement that must say what it wrote uses `RETURNING` (`returning`)."""
         async with self._lock:
             cur = await self._conn.execute(sql, params)
-            result = cur.lastrowid if sql.lstrip().upper().startswith("INSERT") else cur.rowcount
+            result = cur.rowcount
             await cur.close()
             return int(result or 0)
+
+    async def returning(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        """Run one INSERT/UPDATE/DELETE ... RETURNING: exactly the rows it wrote (maybe none)."""
+        async with self._lock:
+            async with self._conn.execute(sql, params) as cur:
+                rows = list(await cur.fetchall())
+            return rows
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self._lock:

@@ -1,9 +1,15 @@
-"""Received SMS and notices: deduplicated per order, and the outbox of what is not yet sent."""
+"""Received SMS and notices: deduplicated per order, and the outbox of what is not yet sent.
+
+Every write says what it wrote with `RETURNING`; the outbox is claimed by compare-and-set with a
+lease (`claimed_at`), so two senders — two tasks, a restarted process, a second process — never
+send the same row, and a row whose sender died is sent once its lease has run out.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from providers.models import IncomingSms
 from storage.database import Database, to_db_time, utcnow
@@ -11,6 +17,22 @@ from storage.records import MessageRecord, OrderRecord
 
 KIND_SMS = "sms"
 KIND_NOTICE = "notice"
+NOTICE_PREFIX = "notice:"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_INSERT = (
+    "INSERT INTO messages (order_id, chat_id, kind, provider_message_id, code, text, received_at,"
+    " service_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (order_id, provider_message_id) DO NOTHING RETURNING *"
+)
+
+
+def oldest_first(messages: Iterable[IncomingSms]) -> list[IncomingSms]:
+    """Several SMS found at once go out in the order they were received (unknown times last,
+    in the provider's order)."""
+    listed = list(messages)
+    return sorted(listed, key=lambda m: (m.received_at is None, m.received_at or _EPOCH))
 
 
 class MessageStore:
@@ -33,53 +55,61 @@ class MessageStore:
         return known
 
     async def add_sms(self, order: OrderRecord, messages: Iterable[IncomingSms]) -> list[MessageRecord]:
-        """Store what is new; returns only the rows this call inserted (so only one caller sends them)."""
+        """Store what is new, oldest first; returns exactly the rows this call inserted."""
         added: list[MessageRecord] = []
         async with self._db.transaction() as conn:
-            for sms in messages:
-                cur = await conn.execute(
-                    "INSERT OR IGNORE INTO messages (order_id, chat_id, kind, provider_message_id,"
-                    " code, text, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        order.id,
-                        order.chat_id,
-                        KIND_SMS,
-                        sms.message_id,
-                        sms.code,
-                        sms.text,
-                        to_db_time(sms.received_at or utcnow()),
-                    ),
+            for sms in oldest_first(messages):
+                params = (
+                    order.id,
+                    order.chat_id,
+                    KIND_SMS,
+                    sms.message_id,
+                    sms.code,
+                    sms.text,
+                    to_db_time(sms.received_at or utcnow()),
+                    sms.service_name,
                 )
-                if cur.rowcount:
-                    async with conn.execute(
-                        "SELECT * FROM messages WHERE id = ?", (cur.lastrowid,)
-                    ) as sel:
-                        row = await sel.fetchone()
-                    assert row is not None
+                async with conn.execute(_INSERT, params) as cur:
+                    row = await cur.fetchone()
+                if row is not None:
                     added.append(MessageRecord.from_row(row))
         return added
 
     async def add_notice(self, order: OrderRecord, key: str, text: str) -> MessageRecord | None:
-        """A one-off notice (e.g. "expired") through the outbox; `key` makes it once per order."""
-        message_id = await self._db.execute(
-            "INSERT OR IGNORE INTO messages (order_id, chat_id, kind, provider_message_id, text,"
-            " received_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (order.id, order.chat_id, KIND_NOTICE, f"notice:{key}", text, to_db_time(utcnow())),
+        """A one-off notice ("expired", a reminder) through the outbox; `key` makes it once per
+        order. None when this notice was already stored (by anyone)."""
+        rows = await self._db.returning(
+            _INSERT,
+            (order.id, order.chat_id, KIND_NOTICE, f"{NOTICE_PREFIX}{key}", None, text, to_db_time(utcnow()), None),
         )
-        if not message_id:
-            return None
-        row = await self._db.fetchone("SELECT * FROM messages WHERE id = ?", (message_id,))
-        return None if row is None else MessageRecord.from_row(row)
+        return MessageRecord.from_row(rows[0]) if rows else None
 
-    async def undelivered(self, limit: int = 200) -> list[MessageRecord]:
-        rows = await self._db.fetchall(
-            "SELECT * FROM messages WHERE delivered_at IS NULL ORDER BY id LIMIT ?", (limit,)
+    async def claim(self, message_id: int, lease: timedelta) -> MessageRecord | None:
+        """Take one undelivered row for sending; None if it is delivered or another sender holds it."""
+        now = utcnow()
+        rows = await self._db.returning(
+            "UPDATE messages SET claimed_at = ? WHERE id = ? AND delivered_at IS NULL"
+            " AND (claimed_at IS NULL OR claimed_at < ?) RETURNING *",
+            (to_db_time(now), message_id, to_db_time(now - lease)),
         )
-        return [MessageRecord.from_row(r) for r in rows]
+        return MessageRecord.from_row(rows[0]) if rows else None
 
-    async def is_delivered(self, message_id: int) -> bool:
-        row = await self._db.fetchone("SELECT delivered_at FROM messages WHERE id = ?", (message_id,))
-        return row is None or row["delivered_at"] is not None
+    async def claim_batch(self, lease: timedelta, limit: int = 200) -> list[MessageRecord]:
+        """Take up to `limit` undelivered rows nobody holds, oldest first."""
+        now = utcnow()
+        rows = await self._db.returning(
+            "UPDATE messages SET claimed_at = ? WHERE id IN (SELECT id FROM messages"
+            " WHERE delivered_at IS NULL AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY id LIMIT ?)"
+            " AND delivered_at IS NULL RETURNING *",
+            (to_db_time(now), to_db_time(now - lease), limit),
+        )
+        return sorted((MessageRecord.from_row(r) for r in rows), key=lambda m: m.id)
+
+    async def release(self, message_id: int) -> None:
+        """Sending failed (Telegram down): the next flush may take it at once."""
+        await self._db.execute(
+            "UPDATE messages SET claimed_at = NULL WHERE id = ? AND delivered_at IS NULL", (message_id,)
+        )
 
     async def mark_delivered(self, message_id: int, telegram_message_id: int | None) -> None:
         await self._db.execute(
@@ -87,16 +117,34 @@ class MessageStore:
             (to_db_time(utcnow()), telegram_message_id, message_id),
         )
 
-    async def codes_by_order(self, order_ids: Iterable[int]) -> dict[int, list[str]]:
+    async def undelivered_count(self) -> int:
+        row = await self._db.fetchone("SELECT COUNT(*) FROM messages WHERE delivered_at IS NULL")
+        return int(row[0]) if row else 0
+
+    async def sms_of(self, order_ids: Sequence[int]) -> dict[int, list[MessageRecord]]:
+        """Every stored SMS of these orders, oldest first."""
+        found: dict[int, list[MessageRecord]] = defaultdict(list)
         ids = list(order_ids)
-        codes: dict[int, list[str]] = defaultdict(list)
-        if not ids:
-            return codes
-        rows = await self._db.fetchall(
-            "SELECT order_id, code, text FROM messages WHERE kind = ? AND order_id IN"
-            f" ({','.join('?' * len(ids))}) ORDER BY id",
-            (KIND_SMS, *ids),
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = await self._db.fetchall(
+                "SELECT * FROM messages WHERE kind = ? AND order_id IN"
+                f" ({','.join('?' * len(chunk))}) ORDER BY id",
+                (KIND_SMS, *chunk),
+            )
+            for row in rows:
+                found[row["order_id"]].append(MessageRecord.from_row(row))
+        return found
+
+    async def codes_by_order(self, order_ids: Iterable[int]) -> dict[int, list[str]]:
+        """Each order's codes (or SMS text where there is no code), oldest first."""
+        return {
+            order_id: [m.code or m.text for m in messages]
+            for order_id, messages in (await self.sms_of(list(order_ids))).items()
+        }
+
+    async def has_sms(self, order_id: int) -> bool:
+        row = await self._db.fetchone(
+            "SELECT 1 FROM messages WHERE order_id = ? AND kind = ? LIMIT 1", (order_id, KIND_SMS)
         )
-        for row in rows:
-            codes[row["order_id"]].append(row["code"] or row["text"])
-        return codes
+        return row is not None

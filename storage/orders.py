@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from providers.models import OrderStatus, ProviderId, RemoteOrder
 from storage.database import Database, to_db_time, utcnow
@@ -20,7 +21,8 @@ class OrderStore:
         now = to_db_time(utcnow())
         await self._db.execute(INSERT_ORDER, order_values(chat_id, provider, remote, section) + (now, now))
         record = await self.by_remote_id(chat_id, provider, remote.order_id)
-        assert record is not None
+        if record is None:  # only a concurrent delete could do this; orders are never deleted
+            raise LookupError(f"order {remote.order_id} vanished after insert")
         return record
 
     async def by_remote_id(self, chat_id: int, provider: ProviderId, remote_id: str) -> OrderRecord | None:
@@ -97,9 +99,28 @@ class OrderStore:
         )
         return count > 0
 
-    async def update_section(self, order_id: int, section: str) -> None:
-        """The order moved to another plan kind (GotSMS transition to a monthly plan)."""
-        await self._db.execute("UPDATE orders SET section = ? WHERE id = ?", (section, order_id))
+    async def update_plan(self, order_id: int, *, section: str, plan: str, price: Decimal) -> None:
+        """The order moved to another plan (GotSMS Extend): its kind, its plan in words, what it
+        has cost so far."""
+        await self._db.execute(
+            "UPDATE orders SET section = ?, plan = ?, price = ?, updated_at = ? WHERE id = ?",
+            (section, plan, str(price), to_db_time(utcnow()), order_id),
+        )
+
+    async def remote_ids_since(self, chat_id: int, provider: ProviderId, since: datetime) -> set[str]:
+        """Provider order ids this account's orders have had since `since` (reconciliation)."""
+        rows = await self._db.fetchall(
+            "SELECT remote_id FROM orders WHERE chat_id = ? AND provider = ? AND created_at >= ?",
+            (chat_id, provider.value, to_db_time(since)),
+        )
+        return {r["remote_id"] for r in rows}
+
+    async def live_of_account(self, chat_id: int, provider: ProviderId) -> list[OrderRecord]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM orders WHERE chat_id = ? AND provider = ? AND status IN (?, ?) ORDER BY id",
+            (chat_id, provider.value, *_LIVE),
+        )
+        return [OrderRecord.from_row(r) for r in rows]
 
     async def set_card(self, order_id: int, message_id: int) -> None:
         await self._db.execute(
@@ -109,8 +130,8 @@ class OrderStore:
 
 INSERT_ORDER = (
     "INSERT OR IGNORE INTO orders (chat_id, provider, remote_id, phone, service, service_name,"
-    " price, status, refunded, expires_at, section, created_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " price, status, refunded, expires_at, section, plan, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -127,4 +148,5 @@ def order_values(chat_id: int, provider: ProviderId, remote: RemoteOrder, sectio
         None if remote.refunded is None else int(remote.refunded),
         to_db_time(remote.expires_at),
         section,
+        remote.plan,
     )

@@ -1,48 +1,83 @@
-"""Purchases: the confirmation card's record, which makes one tap buy exactly once."""
+"""Purchases: the confirmation card's record, which makes one tap buy exactly once.
+
+Every move of a purchase is a compare-and-set on its state. *placing* carries a lease: a process
+killed while placing leaves a purchase whose lease runs out, which then becomes *unknown* and is
+reconciled against the provider instead of staying stuck.
+"""
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
+from decimal import Decimal
 
-from providers.models import Offer, ProviderId, RemoteOrder
+from providers.models import Offer, PlacedOrder, ProviderId
 from storage.database import Database, to_db_time, utcnow
 from storage.orders import INSERT_ORDER, order_values
 from storage.records import OrderRecord, PurchaseRecord, PurchaseState
+
+# Purchases of unknown outcome are looked for this long; after that nobody will find them.
+RECONCILE_FOR = timedelta(hours=24)
 
 
 class PurchaseStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, chat_id: int, provider: ProviderId, offer: Offer) -> PurchaseRecord:
-        """A confirmation card: the offer as priced now, with the idempotency key its purchase will use."""
-        purchase_id = secrets.token_urlsafe(9)
+    async def create(self, chat_id: int, provider: ProviderId, offers: Sequence[Offer]) -> PurchaseRecord:
+        """A confirmation card: one offer, or several services on one number (a bundle), priced
+        now, with the idempotency key its purchase will use."""
+        if not offers:
+            raise ValueError("a purchase needs at least one offer")
+        first = offers[0]
+        stocks = [o.stock for o in offers if o.stock is not None]
         now = to_db_time(utcnow())
-        await self._db.execute(
+        rows = await self._db.returning(
             "INSERT INTO purchases (id, chat_id, provider, section, service, service_name, price,"
-            " stock, duration_minutes, idempotency_key, state, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " stock, duration_minutes, idempotency_key, state, created_at, updated_at, service_ids, plan_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
             (
-                purchase_id,
+                secrets.token_urlsafe(9),
                 chat_id,
                 provider.value,
-                offer.section,
-                offer.service,
-                offer.name,
-                str(offer.price),
-                offer.stock,
-                offer.duration_minutes,
+                first.section,
+                ",".join(o.service_id for o in offers),  # legacy column, kept readable
+                " + ".join(o.name for o in offers),
+                str(sum((o.price for o in offers), Decimal("0"))),
+                min(stocks) if stocks else None,
+                first.duration_minutes,
                 str(uuid.uuid4()),
                 PurchaseState.PENDING,
                 now,
                 now,
+                json.dumps([o.service_id for o in offers]),
+                first.plan_id,
             ),
         )
-        record = await self.get(purchase_id, chat_id)
-        assert record is not None
-        return record
+        return PurchaseRecord.from_row(rows[0])
+
+    async def copy_as_new(self, purchase: PurchaseRecord) -> PurchaseRecord:
+        """"Buy again anyway": a fresh card (new id and idempotency key) for the same thing."""
+        now = to_db_time(utcnow())
+        rows = await self._db.returning(
+            "INSERT INTO purchases (id, chat_id, provider, section, service, service_name, price,"
+            " stock, duration_minutes, idempotency_key, state, created_at, updated_at, service_ids, plan_id)"
+            " SELECT ?, chat_id, provider, section, service, service_name, price, stock, duration_minutes,"
+            " ?, ?, ?, ?, service_ids, plan_id FROM purchases WHERE id = ? AND chat_id = ? RETURNING *",
+            (
+                secrets.token_urlsafe(9),
+                str(uuid.uuid4()),
+                PurchaseState.PENDING,
+                now,
+                now,
+                purchase.id,
+                purchase.chat_id,
+            ),
+        )
+        return PurchaseRecord.from_row(rows[0])
 
     async def get(self, purchase_id: str, chat_id: int) -> PurchaseRecord | None:
         row = await self._db.fetchone(
@@ -50,11 +85,33 @@ class PurchaseStore:
         )
         return None if row is None else PurchaseRecord.from_row(row)
 
-    async def unresolved(self, max_age_hours: int = 24) -> list[PurchaseRecord]:
+    async def claim_for_placing(
+        self, purchase_id: str, chat_id: int, from_state: str, lease: timedelta
+    ) -> PurchaseRecord | None:
+        """Of two taps on Confirm (or Accept), exactly one gets the purchase, with a lease."""
+        now = utcnow()
+        rows = await self._db.returning(
+            "UPDATE purchases SET state = ?, lease_until = ?, updated_at = ?"
+            " WHERE id = ? AND chat_id = ? AND state = ? RETURNING *",
+            (PurchaseState.PLACING, to_db_time(now + lease), to_db_time(now), purchase_id, chat_id, from_state),
+        )
+        return PurchaseRecord.from_row(rows[0]) if rows else None
+
+    async def expire_stale_placing(self) -> list[PurchaseRecord]:
+        """Purchases whose placing outlived its lease (the process died meanwhile): now *unknown*."""
+        now = to_db_time(utcnow())
+        rows = await self._db.returning(
+            "UPDATE purchases SET state = ?, error = 'interrupted', updated_at = ?"
+            " WHERE state = ? AND lease_until IS NOT NULL AND lease_until < ? RETURNING *",
+            (PurchaseState.UNKNOWN, now, PurchaseState.PLACING, now),
+        )
+        return [PurchaseRecord.from_row(r) for r in rows]
+
+    async def unresolved(self) -> list[PurchaseRecord]:
         """Purchases whose outcome is unknown (they may have charged), for reconciliation."""
         rows = await self._db.fetchall(
             "SELECT * FROM purchases WHERE state = ? AND created_at >= ? ORDER BY created_at",
-            (PurchaseState.UNKNOWN, to_db_time(utcnow() - timedelta(hours=max_age_hours))),
+            (PurchaseState.UNKNOWN, to_db_time(utcnow() - RECONCILE_FOR)),
         )
         return [PurchaseRecord.from_row(r) for r in rows]
 
@@ -67,7 +124,7 @@ class PurchaseStore:
         error: str | None = None,
         decision: str | None = None,
     ) -> bool:
-        """Atomic compare-and-set: of two taps on Confirm, exactly one wins PENDING -> PLACING."""
+        """Atomic compare-and-set from one state to another."""
         count = await self._db.execute(
             "UPDATE purchases SET state = ?, error = COALESCE(?, error), decision = COALESCE(?, decision),"
             " updated_at = ? WHERE id = ? AND chat_id = ? AND state = ?",
@@ -75,22 +132,47 @@ class PurchaseStore:
         )
         return count > 0
 
-    async def complete(self, purchase: PurchaseRecord, remote: RemoteOrder) -> OrderRecord:
-        """Record the order and mark the purchase placed, in one transaction."""
+    async def mark_notified(self, purchase_id: str) -> bool:
+        """The chat was told this purchase could not be found; True only the first time."""
+        count = await self._db.execute(
+            "UPDATE purchases SET notified_at = ? WHERE id = ? AND notified_at IS NULL",
+            (to_db_time(utcnow()), purchase_id),
+        )
+        return count > 0
+
+    async def unmark_notified(self, purchase_id: str) -> None:
+        """Telling the chat failed: tell it next time."""
+        await self._db.execute("UPDATE purchases SET notified_at = NULL WHERE id = ?", (purchase_id,))
+
+    async def complete(self, purchase: PurchaseRecord, placed: PlacedOrder) -> list[OrderRecord] | None:
+        """Record the order(s) and mark the purchase placed, in one transaction.
+
+        Only from *placing* or *unknown*: of the placing task and the reconciler (which may both
+        find the same order after a lease ran out), exactly one records it; the other gets None.
+        """
         now = to_db_time(utcnow())
         async with self._db.transaction() as conn:
-            await conn.execute(
-                INSERT_ORDER, order_values(purchase.chat_id, purchase.provider, remote, purchase.section) + (now, now)
-            )
             async with conn.execute(
-                "SELECT * FROM orders WHERE chat_id = ? AND provider = ? AND remote_id = ?",
-                (purchase.chat_id, purchase.provider.value, remote.order_id),
+                "UPDATE purchases SET state = ?, updated_at = ? WHERE id = ? AND state IN (?, ?) RETURNING id",
+                (PurchaseState.PLACED, now, purchase.id, PurchaseState.PLACING, PurchaseState.UNKNOWN),
             ) as cur:
-                row = await cur.fetchone()
-            assert row is not None
-            order = OrderRecord.from_row(row)
+                if await cur.fetchone() is None:
+                    return None
+            orders: list[OrderRecord] = []
+            for remote in placed.orders:
+                await conn.execute(
+                    INSERT_ORDER,
+                    order_values(purchase.chat_id, purchase.provider, remote, purchase.section) + (now, now),
+                )
+                async with conn.execute(
+                    "SELECT * FROM orders WHERE chat_id = ? AND provider = ? AND remote_id = ?",
+                    (purchase.chat_id, purchase.provider.value, remote.order_id),
+                ) as cur:
+                    row = await cur.fetchone()
+                if row is not None:
+                    orders.append(OrderRecord.from_row(row))
             await conn.execute(
-                "UPDATE purchases SET state = ?, order_id = ?, updated_at = ? WHERE id = ?",
-                (PurchaseState.PLACED, order.id, now, purchase.id),
+                "UPDATE purchases SET order_id = ? WHERE id = ?",
+                (orders[0].id if orders else None, purchase.id),
             )
-        return order
+        return orders

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +30,7 @@ class OrderRecord:
     finished_at: datetime | None
     card_message_id: int | None
     section: str = ""
+    plan: str = ""  # the plan in words, where the provider sells plans (GotSMS)
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> "OrderRecord":
@@ -48,10 +50,13 @@ class OrderRecord:
             finished_at=from_db_time(row["finished_at"]),
             card_message_id=row["card_message_id"],
             section=row["section"],
+            plan=row["plan"],
         )
 
 
 class PurchaseState:
+    """A purchase's life: each move is a compare-and-set on this column."""
+
     PENDING = "pending"  # confirmation card shown
     PLACING = "placing"  # Confirm tapped, request under way
     PLACED = "placed"
@@ -78,6 +83,10 @@ class PurchaseRecord:
     error: str | None
     created_at: datetime
     decision: str | None = None  # JSON of the provider's price change / premium offer
+    service_ids: tuple[str, ...] = ()  # what is ordered: one service, or a bundle on one number
+    plan_id: str | None = None  # GotSMS: the plan bought
+    lease_until: datetime | None = None  # while *placing*: after this the attempt counts as lost
+    notified_at: datetime | None = None  # when the chat was told the outcome could not be found
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> "PurchaseRecord":
@@ -97,6 +106,10 @@ class PurchaseRecord:
             error=row["error"],
             created_at=from_db_time(row["created_at"]),  # type: ignore[arg-type]
             decision=row["decision"],
+            service_ids=tuple(json.loads(row["service_ids"] or "[]")),
+            plan_id=row["plan_id"],
+            lease_until=from_db_time(row["lease_until"]),
+            notified_at=from_db_time(row["notified_at"]),
         )
 
 
@@ -111,6 +124,7 @@ class MessageRecord:
     text: str
     received_at: datetime
     delivered_at: datetime | None
+    service_name: str | None = None  # the SMS's own service (one number, several services)
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> "MessageRecord":
@@ -124,4 +138,5 @@ class MessageRecord:
             text=row["text"],
             received_at=from_db_time(row["received_at"]),  # type: ignore[arg-type]
             delivered_at=from_db_time(row["delivered_at"]),
+            service_name=row["service_name"],
         )
