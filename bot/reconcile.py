@@ -1,7 +1,8 @@
 """Purchases of unknown outcome: found at the provider and adopted, or the chat is told plainly.
 
 A purchase that timed out, or whose process died while placing it, may still have bought a number.
-Rather than buy again, the poller reads the account's recent orders (live or finished: a number may
+Rather than buy again, the poller asks again with the same idempotency key where the provider
+has them (kiwiSMS replays the first outcome), or reads the account's recent orders (live or finished: a number may
 have got its code already): one this chat does not have, for the same service (and plan), created
 after the purchase started, is that purchase; it is adopted, its card and any codes appear. Where
 the provider cannot list orders (NonVoipUsNumber), or nothing turns up for a while, the chat is
@@ -23,9 +24,10 @@ from handlers import keyboards, texts
 from handlers.delivery import Delivery
 from handlers.services import Services
 from providers.base import OrderListing, ProviderClient
+from providers.errors import ProviderError, ProviderUnavailable
 from providers.models import PlacedOrder, RemoteOrder
 from storage.database import utcnow
-from storage.records import OrderRecord, PurchaseRecord
+from storage.records import OrderRecord, PurchaseRecord, PurchaseState
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,10 @@ class Reconciler:
         self._bot = bot
 
     async def reconcile(self, client: ProviderClient, chat_id: int, purchases: list[PurchaseRecord]) -> None:
+        if client.capabilities.idempotent_purchase:
+            for purchase in purchases:
+                await self._replay(client, purchase)
+            return
         if not isinstance(client, OrderListing):
             for purchase in purchases:  # nothing can find it: say so at once
                 await self.tell_unconfirmed(purchase)
@@ -68,18 +74,42 @@ class Reconciler:
             found = match(purchase, unclaimed)
             if found is not None:
                 unclaimed.remove(found)
-                await self._adopt(purchase, found)
+                await self._adopt(purchase, PlacedOrder((found,)))
             elif utcnow() - purchase.created_at >= SEARCH_BEFORE_TELLING:
                 await self.tell_unconfirmed(purchase)
 
-    async def _adopt(self, purchase: PurchaseRecord, remote: RemoteOrder) -> None:
-        orders = await self._services.purchases.complete(purchase, PlacedOrder((remote,)))
+    async def _replay(self, client: ProviderClient, purchase: PurchaseRecord) -> None:
+        """Providers with idempotency keys (kiwiSMS) answer the same request with the same key by
+        replaying its first outcome, without charging again: the surest way to find the order,
+        even one that already got its code and left the live list. If the first attempt never
+        reached the provider, this places the one purchase the user confirmed."""
+        try:
+            outcome = await client.place_order(purchase.order_request())
+        except ProviderUnavailable:
+            return  # still unknown: next tick
+        except ProviderError as exc:
+            if await self._services.purchases.transition(
+                purchase.id, purchase.chat_id, PurchaseState.UNKNOWN, PurchaseState.FAILED, exc.user_message
+            ):
+                await self._say(purchase.chat_id, texts.purchase_failed(purchase.provider, exc.user_message))
+            return
+        if isinstance(outcome, PlacedOrder):
+            await self._adopt(purchase, outcome)
+
+    async def _say(self, chat_id: int, text: str) -> None:
+        try:
+            await self._bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            logger.warning("could not tell chat %s: %s", chat_id, type(exc).__name__)
+
+    async def _adopt(self, purchase: PurchaseRecord, placed: PlacedOrder) -> None:
+        orders = await self._services.purchases.complete(purchase, placed)
         if not orders:
             return  # the placing task recorded it meanwhile
-        order = orders[0]
-        logger.info("purchase %s reconciled as order %s", purchase.id, order.id)
-        await self._show_card(order)
-        await self._delivery.apply(order, remote, set())  # codes that came while we did not know
+        logger.info("purchase %s reconciled as order(s) %s", purchase.id, [o.id for o in orders])
+        for order, remote in zip(orders, placed.orders):
+            await self._show_card(order)
+            await self._delivery.apply(order, remote, set())  # codes that came while we did not know
 
     async def _show_card(self, order: OrderRecord) -> None:
         try:

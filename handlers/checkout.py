@@ -22,7 +22,7 @@ from handlers.common import answer, chat_id_of, clear_awaiting, show
 from handlers.services import Services, get_services
 from providers.base import DecisionAccepting, OrderListing, ProviderClient
 from providers.errors import ProviderError, ProviderUnavailable
-from providers.models import OrderRequest, PlacedOrder, PremiumBidDecision, PriceChangeDecision
+from providers.models import PlacedOrder, PremiumBidDecision, PriceChangeDecision
 from storage.records import PurchaseRecord, PurchaseState
 
 logger = logging.getLogger(__name__)
@@ -96,22 +96,11 @@ async def _claim_and_place(update: Update, context: ContextTypes.DEFAULT_TYPE, f
     await _place(update, services, purchase, client, decision)
 
 
-def order_request(purchase: PurchaseRecord) -> OrderRequest:
-    """What the card promised, typed; max_price: never pay more than the card showed."""
-    return OrderRequest(
-        section=purchase.section,
-        service_ids=purchase.service_ids,
-        plan_id=purchase.plan_id,
-        max_price=purchase.price,
-        idempotency_key=purchase.idempotency_key,
-    )
-
-
 async def _place(
     update: Update, services: Services, purchase: PurchaseRecord, client: ProviderClient, decision: Decision | None
 ) -> None:
     chat_id = purchase.chat_id
-    request = order_request(purchase)
+    request = purchase.order_request()
     try:
         if decision is None:
             outcome = await client.place_order(request)

@@ -1,9 +1,9 @@
 """The shared HTTP layer of every provider client.
 
-One `httpx.AsyncClient` serves all provider accounts (connection reuse); `send` is the
-single choke point where httpx exceptions become `ProviderUnavailable`, and
-`send_with_retry` retries SAFE requests only (never a purchase without an idempotency
-key: those go through `send` and the client's own idempotent retry loop).
+One `httpx.AsyncClient` serves all provider accounts (connection reuse). `send` is the
+single choke point where httpx exceptions become `ProviderUnavailable`; `send_with_retry`
+retries through one tenacity policy whose rule is `providers.retry.may_retry` (never a
+purchase without its idempotency key).
 
 Nothing here ever puts headers, bodies or query strings into an error or a log line:
 they carry API keys.
@@ -12,33 +12,78 @@ they carry API keys.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import random
-import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 
-from providers.errors import ProviderUnavailable
+from providers.errors import BadCredentials, ProviderUnavailable
+from providers.retry import (
+    Attempt,
+    RetryPolicy,
+    delay_before_retry,
+    may_retry,
+    parse_retry_after,
+    requested_wait,
+)
+
+__all__ = [
+    "RetryPolicy",
+    "Sleep",
+    "TransportFailure",
+    "create_http_client",
+    "parse_retry_after",
+    "send",
+    "send_with_retry",
+]
 
 logger = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 
-# Exceptions raised before a single byte of the request reached the server: a request
-# that failed like this cannot have charged anything.
-_NOT_SENT: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-# Transport failures worth retrying for a safe request: connect errors, timeouts and
-# broken connections (e.g. a keep-alive connection the server closed under us).
-_RETRYABLE_TRANSPORT: tuple[type[Exception], ...] = (
-    httpx.TimeoutException,
-    httpx.NetworkError,
-    httpx.RemoteProtocolError,
+# Failures before a single byte of the request reached the provider: a request that failed
+# like this cannot have charged anything. (LocalProtocolError: h11 refused to send it.)
+_NOT_SENT: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
 )
+# Failures that sending again cannot cure: the request itself is unusable.
+_PERMANENT: tuple[type[Exception], ...] = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+_UNSENDABLE_CREDENTIALS = (
+    "The credentials contain characters the provider cannot accept (for example a typographic "
+    "dash, a letter from another alphabet or a space). Copy them from the provider's site again."
+)
+_UNCONFIRMED_PURCHASE = (
+    "The provider did not confirm the purchase; check your orders before buying again."
+)
+
+
+class TransportFailure(ProviderUnavailable):
+    """The `ProviderUnavailable` that `send` raises when a request failed in transport.
+
+    `reached_provider` is False only when no byte can have reached the provider;
+    `transient` is False when sending the same request again cannot help;
+    `kind` names the failure (e.g. "ReadTimeout") for logs.
+    """
+
+    def __init__(
+        self, *, provider: str, may_charge: bool, reached_provider: bool, transient: bool, kind: str
+    ) -> None:
+        may_have_charged = may_charge and reached_provider
+        super().__init__(
+            _UNCONFIRMED_PURCHASE if may_have_charged else None,
+            provider=provider,
+            may_have_charged=may_have_charged,
+        )
+        self.reached_provider = reached_provider
+        self.transient = transient
+        self.kind = kind
 
 
 def create_http_client(timeout: float = 15.0) -> httpx.AsyncClient:
@@ -59,6 +104,41 @@ def _url_for_log(url: str) -> str:
     return str(httpx.URL(url).copy_with(query=None, fragment=None))
 
 
+def _sendable_header_value(value: str) -> bool:
+    """What an HTTP/1.1 header can carry: httpx encodes values as ASCII (UnicodeEncodeError
+    otherwise) and h11 refuses control characters and surrounding whitespace."""
+    return (
+        value.isascii()
+        and value == value.strip(" \t")
+        and all(char == "\t" or " " <= char < "\x7f" for char in value)
+    )
+
+
+def _check_headers(headers: Mapping[str, str] | None, *, provider: str, method: str, url: str) -> None:
+    """`BadCredentials` before anything is sent when a header value cannot be sent at all.
+
+    Header values are credentials (an API key pasted with a typographic dash or a Cyrillic
+    letter): the error and the log name the header, never its value.
+    """
+    for name, value in (headers or {}).items():
+        if not _sendable_header_value(value):
+            logger.warning(
+                "%s %s %s not sent: header %s has characters HTTP cannot carry",
+                provider, method, _url_for_log(url), name,
+            )
+            raise BadCredentials(_UNSENDABLE_CREDENTIALS, provider=provider)
+
+
+def _failure_of(exc: httpx.RequestError, *, provider: str, may_charge: bool) -> TransportFailure:
+    return TransportFailure(
+        provider=provider,
+        may_charge=may_charge,
+        reached_provider=not isinstance(exc, _NOT_SENT),
+        transient=not isinstance(exc, _PERMANENT),
+        kind=type(exc).__name__,
+    )
+
+
 async def send(
     http: httpx.AsyncClient,
     method: str,
@@ -71,12 +151,15 @@ async def send(
     timeout: float | None = None,
     may_charge: bool = False,
 ) -> httpx.Response:
-    """Send ONE request; transport failures become `ProviderUnavailable`.
+    """Send ONE request; transport failures become `TransportFailure` (a `ProviderUnavailable`).
 
     `may_charge`: the request buys something, so a failure after it may have reached
     the provider is reported with `may_have_charged=True`.
     `timeout`: overrides the client's timeout for this request (None = client default).
+    Raises `BadCredentials`, sending nothing, when a header value has characters HTTP
+    cannot carry. Non-ASCII in `params` (percent-encoded) and `json` (UTF-8) is fine.
     """
+    _check_headers(headers, provider=provider, method=method, url=url)
     kwargs: dict[str, Any] = {"headers": headers, "params": params}
     if json is not None:
         kwargs["json"] = json
@@ -84,64 +167,16 @@ async def send(
         kwargs["timeout"] = httpx.Timeout(timeout)
     try:
         response = await http.request(method, url, **kwargs)
-    except (httpx.TimeoutException, httpx.TransportError) as exc:
-        not_sent = isinstance(exc, _NOT_SENT)
-        logger.warning(
-            "%s %s %s failed: %s", provider, method, _url_for_log(url), type(exc).__name__
-        )
-        # `from None`: the httpx exception holds the request (with its auth headers);
-        # it must not ride along into tracebacks or error reporters.
-        raise ProviderUnavailable(
-            provider=provider, may_have_charged=may_charge and not not_sent
-        ) from None
-    if logger.isEnabledFor(logging.DEBUG):  # _url_for_log parses the URL: not on every poll for nothing
-        logger.debug("%s %s %s -> %s", provider, method, _url_for_log(url), response.status_code)
-    return response
-
-
-def parse_retry_after(response: httpx.Response, *, now: float | None = None) -> float | None:
-    """Seconds to wait from `Retry-After` (seconds or HTTP date), else `X-RateLimit-Reset`."""
-    now = time.time() if now is None else now
-    value = response.headers.get("retry-after")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            pass
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, when.timestamp() - now)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            pass
-    reset = response.headers.get("x-ratelimit-reset")
-    if reset:
-        try:
-            reset_at = float(reset)
-        except ValueError:
-            return None
-        # Some APIs send epoch seconds, others "seconds from now": epoch values are huge.
-        return max(0.0, reset_at - now) if reset_at > 1e9 else max(0.0, reset_at)
-    return None
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Retry rules for safe requests; tests shrink the delays."""
-
-    max_attempts: int = 3
-    base_delay: float = 0.5
-    max_delay: float = 4.0
-    retry_after_cap: float = 5.0  # a longer Retry-After is not waited for: the caller gets the 429
-
-    def backoff(self, retry_number: int) -> float:
-        """Capped exponential backoff with jitter (retry_number counts from 1)."""
-        delay = min(self.max_delay, self.base_delay * 2 ** (retry_number - 1))
-        # "Equal jitter": never zero (so we do back off) but spread so callers don't sync up.
-        return delay / 2 + random.uniform(0, delay / 2)
-
-
-def _is_retryable_status(status: int) -> bool:
-    return status == 429 or status >= 500
+    except httpx.RequestError as exc:  # transport failures, and a body that cannot be decoded
+        failure = _failure_of(exc, provider=provider, may_charge=may_charge)
+    else:
+        if logger.isEnabledFor(logging.DEBUG):  # _url_for_log parses the URL: not on every poll
+            logger.debug("%s %s %s -> %s", provider, method, _url_for_log(url), response.status_code)
+        return response
+    logger.warning("%s %s %s failed: %s", provider, method, _url_for_log(url), failure.kind)
+    # Raised outside the `except`, and `from None`: the httpx exception holds the request
+    # (auth headers included) and must not ride along as __context__ into error reporters.
+    raise failure from None
 
 
 async def send_with_retry(
@@ -156,46 +191,80 @@ async def send_with_retry(
     json: Any = None,
     timeout: float | None = None,
     sleep: Sleep = asyncio.sleep,
+    may_charge: bool = False,
+    idempotency_key: str | None = None,
 ) -> httpx.Response:
-    """Send a SAFE request (GET, or a POST that cannot charge twice), retrying transient failures.
+    """Send a request, retrying what `providers.retry.may_retry` allows, up to `policy.max_attempts`.
 
-    Retries connect errors, timeouts, 429 and 5xx up to `policy.max_attempts`. Returns the
-    last response (maybe still a 429/5xx, which the caller maps to an error); raises
-    `ProviderUnavailable` when the last attempt failed in transport.
+    `may_charge=True` marks a purchase: it is retried only with `idempotency_key` (sent as the
+    `Idempotency-Key` header, the same on every attempt) or after a connect error. Waits honour
+    `Retry-After` / `X-RateLimit-Reset` up to `policy.retry_after_cap` (a longer one returns the
+    429 at once), else capped exponential backoff with jitter. `sleep` is injectable for tests.
+
+    Returns the last response (maybe a 409/429/5xx for the caller to map: after a 5xx or 409 a
+    purchase's outcome is unknown). Raises `ProviderUnavailable` when the last attempt failed
+    in transport, with `may_have_charged=True` when a purchase may have reached the provider
+    in any attempt; `BadCredentials` when a header cannot be sent at all.
     """
-    for attempt in range(1, policy.max_attempts + 1):
-        last = attempt == policy.max_attempts
+    if idempotency_key:
+        headers = {**(headers or {}), "Idempotency-Key": idempotency_key}
+    attempts: list[Attempt] = []
+
+    async def attempt_once() -> httpx.Response:
         try:
             response = await send(
                 http, method, url, provider=provider, headers=headers, params=params,
-                json=json, timeout=timeout,
+                json=json, timeout=timeout, may_charge=may_charge,
             )
-        except ProviderUnavailable:
-            if last:
-                raise
-            await sleep(policy.backoff(attempt))
-            continue
-        if last or not _is_retryable_status(response.status_code):
-            return response
-        delay = _delay_for(response, policy, attempt)
-        if delay is None:
-            return response  # Retry-After longer than we are willing to wait: let the caller decide
+        except TransportFailure as failure:
+            attempts.append(
+                Attempt(None, reached_provider=failure.reached_provider, transient=failure.transient)
+            )
+            raise
+        attempts.append(Attempt(response.status_code, requested_wait=requested_wait(response)))
+        return response
+
+    def retry_allowed(state: RetryCallState) -> bool:
+        outcome = state.outcome
+        if outcome is not None and outcome.failed and not isinstance(outcome.exception(), TransportFailure):
+            return False  # BadCredentials, cancellation, a bug: never sent again
+        return may_retry(
+            attempts[-1], policy=policy, may_charge=may_charge, has_idempotency_key=bool(idempotency_key)
+        )
+
+    def wait(state: RetryCallState) -> float:
+        return delay_before_retry(attempts[-1], policy, state.attempt_number)
+
+    def log_retry(state: RetryCallState) -> None:
+        outcome = state.outcome
+        what = (
+            getattr(outcome.exception(), "kind", "failure")
+            if outcome is not None and outcome.failed
+            else attempts[-1].status
+        )
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
         logger.info(
             "%s %s %s -> %s, retry %d in %.2fs",
-            provider, method, _url_for_log(url), response.status_code, attempt, delay,
+            provider, method, _url_for_log(url), what, state.attempt_number, delay,
         )
-        await sleep(delay)
-    raise AssertionError("unreachable")  # the loop always returns or raises on the last attempt
 
+    def give_up(state: RetryCallState) -> httpx.Response:
+        assert state.outcome is not None
+        return state.outcome.result()  # the last response, or the last failure re-raised
 
-def _delay_for(response: httpx.Response, policy: RetryPolicy, attempt: int) -> float | None:
-    """How long to wait before retrying this response; None = don't retry."""
-    # X-RateLimit-Reset only means something on a 429; a 5xx honours Retry-After alone.
-    if response.status_code != 429 and "retry-after" not in response.headers:
-        return policy.backoff(attempt)
-    retry_after = parse_retry_after(response)
-    if retry_after is None:
-        return policy.backoff(attempt)
-    if retry_after > policy.retry_after_cap:
-        return None
-    return retry_after
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(policy.max_attempts),
+        retry=retry_allowed,
+        wait=wait,
+        sleep=sleep,
+        before_sleep=log_retry,
+        retry_error_callback=give_up,
+    )
+    try:
+        return await retrying(attempt_once)
+    except TransportFailure as failure:
+        last_failure = failure
+    if may_charge and not last_failure.may_have_charged and any(a.may_have_charged for a in attempts):
+        # This attempt never reached the provider, but an earlier one may have bought.
+        raise ProviderUnavailable(_UNCONFIRMED_PURCHASE, provider=provider, may_have_charged=True) from None
+    raise last_failure

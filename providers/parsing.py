@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -46,7 +47,13 @@ class Text(str):
 
 
 # Epoch seconds beyond this are treated as milliseconds (year 2286 in seconds).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_MS_THRESHOLD = 10_000_000_000
+
+
+# "1,234.50": commas only as thousands separators; "1,50" (a decimal comma) is not guessed at.
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_MAX_DIGITS = 60  # no price has more; longer "numbers" are junk (and int->str has a limit)
 
 
 def money(value: object) -> Decimal | None:
@@ -54,8 +61,18 @@ def money(value: object) -> Decimal | None:
     None when it is not a finite number."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         return None
+    if isinstance(value, int) and value.bit_length() > _MAX_DIGITS * 4:
+        return None
+    raw = value.strip() if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        if len(raw) > _MAX_DIGITS:
+            return None
+        if "," in raw:
+            if not _THOUSANDS.match(raw):
+                return None
+            raw = raw.replace(",", "")
     try:
-        amount = Decimal(str(value).strip().replace(",", "") if isinstance(value, str) else str(value))
+        amount = Decimal(raw)
     except InvalidOperation:
         return None
     return amount if amount.is_finite() else None
@@ -66,8 +83,11 @@ def when(value: object) -> datetime | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        seconds = value / 1000 if abs(value) > _EPOCH_MS_THRESHOLD else value
         try:
+            if isinstance(value, int):  # exact: no float rounding of milliseconds
+                unit = timedelta(milliseconds=1) if abs(value) > _EPOCH_MS_THRESHOLD else timedelta(seconds=1)
+                return _EPOCH + value * unit
+            seconds = value / 1000 if abs(value) > _EPOCH_MS_THRESHOLD else value
             return datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
@@ -82,7 +102,10 @@ def when(value: object) -> datetime | None:
         return None
     if parsed.tzinfo is None:  # providers speak UTC; a naive stamp is UTC too
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. a local DateTime.MinValue: no instant in UTC
+        return None
 
 
 def text(value: object) -> str | None:

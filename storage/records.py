@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import aiosqlite
 
-from providers.models import OrderStatus, ProviderId
+from providers.models import OrderRequest, OrderStatus, ProviderId
 from storage.database import from_db_time
 
 
@@ -110,6 +110,16 @@ class PurchaseRecord:
             plan_id=row["plan_id"],
             lease_until=from_db_time(row["lease_until"]),
             notified_at=from_db_time(row["notified_at"]),
+        )
+
+    def order_request(self) -> OrderRequest:
+        """What the card promised, typed; max_price: never pay more than the card showed."""
+        return OrderRequest(
+            section=self.section,
+            service_ids=self.service_ids,
+            plan_id=self.plan_id,
+            max_price=self.price,
+            idempotency_key=self.idempotency_key,
         )
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
 from tests.fakes.telegram import BotMessage, FakeTelegram
 
 KIWI_KEY = "lsms_test01_c0ffeec0ffeec0ffee"
@@ -109,3 +113,20 @@ class Chat:
     def codes_sent(self, code: str) -> list[BotMessage]:
         """Every message the bot sent here that announces `code` (the code message, not the card)."""
         return [m for m in self.tg.sent(self.chat_id) if m.text.startswith(f"🔑 {code}")]
+
+
+async def ticks(app: Any, count: int = 3, timeout: float = 10.0) -> None:
+    """Until `count` more poll ticks of the running Application have finished (each ends with an
+    outbox flush): the event a test waits on instead of sleeping."""
+    await app.bot_data["poller"].wait_ticks(count, timeout)
+
+
+async def until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Until a condition on the test's side holds (a simulator's request log, a bot process's
+    effect): for a bot in another process, which has no event to await."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)

@@ -14,7 +14,7 @@ from bot.config import Settings
 from providers.kiwi.simulator.sim import KiwiSimulator
 from tests.conftest import ENCRYPTION_KEY
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import KIWI_KEY, Chat
+from tests.helpers import ticks, until, KIWI_KEY, Chat
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +29,7 @@ async def test_an_expired_order_is_announced_once_with_its_refund(bot: Any, kiwi
     assert "refunded by the provider" in notice.text
     card = await chat.expect("⌛ expired")
     assert card.button_labels == []
-    await asyncio.sleep(0.8)
+    await ticks(bot, 4)
     assert sum("expired without a code" in m.text for m in chat.tg.sent(chat.chat_id)) == 1
 
 
@@ -42,12 +42,12 @@ async def test_a_telegram_outage_delays_a_code_but_never_loses_it(
     (rental,) = kiwi.rentals_of(KIWI_KEY)
     tg.set_down(True)
     kiwi.receive_sms(rental.id, "code 313131")
-    await asyncio.sleep(1.0)  # several poll ticks fail to send
+    await ticks(bot, 5)  # several poll ticks fail to send
     assert chat.codes_sent("313131") == []
     since = tg.seq()
     tg.set_down(False)
     await chat.expect("🔑 313131", since=since)
-    await asyncio.sleep(0.8)
+    await ticks(bot, 4)
     assert len(chat.codes_sent("313131")) == 1
 
 
@@ -61,7 +61,7 @@ async def test_a_provider_outage_delays_a_code_but_never_loses_it(
     kiwi.fail_next("GET", "/api/v1/rentals", 503, {"error": "down", "code": "PROVIDER_ERROR"}, times=6)
     kiwi.receive_sms(rental.id, "code 414141")
     await chat.expect("🔑 414141")
-    await asyncio.sleep(0.6)
+    await ticks(bot, 3)
     assert len(chat.codes_sent("414141")) == 1
 
 
@@ -71,7 +71,7 @@ async def test_one_list_request_per_account_per_tick(bot: Any, kiwi: KiwiSimulat
     for service in ("WhatsApp", "Telegram", "Facebook"):
         await chat.buy(service)
     start = len(kiwi.requests)
-    await asyncio.sleep(1.0)
+    await ticks(bot, 5)
     window = kiwi.requests[start:]
     lists = [r for r in window if r.method == "GET" and r.path == "/api/v1/rentals"]
     per_rental = [r for r in window if r.method == "GET" and r.path.startswith("/api/v1/rentals/")]
@@ -124,7 +124,8 @@ async def test_the_bot_process_restarted_still_delivers_the_code_once(
     process, second_log = await _start_bot(settings, tmp_path)
     try:
         await chat.expect("🔑 565656", timeout=20)
-        await asyncio.sleep(1.0)
+        polls = kiwi.request_count("GET", "/api/v1/rentals")
+        await until(lambda: kiwi.request_count("GET", "/api/v1/rentals") >= polls + 5, "five more polls")
     finally:
         await _stop_bot(process)
     assert len(chat.codes_sent("565656")) == 1
@@ -144,12 +145,12 @@ async def test_a_key_revoked_at_the_provider_is_reported_once_and_polling_stops(
     kiwi.fail_next("GET", "/api/v1/rentals", 401, {"error": "Invalid API key", "code": "UNAUTHORIZED"})
     notice = await chat.expect("no longer accepts")
     assert "/connect" in notice.text
-    await asyncio.sleep(0.6)
+    await ticks(bot, 3)
     polls = kiwi.request_count("GET", "/api/v1/rentals")
-    await asyncio.sleep(0.6)
+    await ticks(bot, 3)
     assert kiwi.request_count("GET", "/api/v1/rentals") == polls  # stopped
     assert sum("no longer accepts" in m.text for m in chat.tg.sent(chat.chat_id)) == 1
     await chat.connect_kiwi()  # connecting again resumes polling
-    await asyncio.sleep(0.6)
+    await ticks(bot, 3)
     assert kiwi.request_count("GET", "/api/v1/rentals") > polls
     assert sum("no longer accepts" in m.text for m in chat.tg.sent(chat.chat_id)) == 1

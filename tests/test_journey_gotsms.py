@@ -8,7 +8,7 @@ from typing import Any
 
 from providers.gotsms.simulator.sim import GotSmsSimulator
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import GOTSMS_TOKEN, Chat
+from tests.helpers import ticks, GOTSMS_TOKEN, Chat
 
 
 async def test_connect_with_a_good_token_and_a_wrong_one(bot: Any, tg: FakeTelegram, gotsms: GotSmsSimulator, chat: Chat) -> None:
@@ -41,7 +41,7 @@ async def test_a_daily_plan_receives_two_sms_as_two_messages_each_once(
     await chat.expect("🔑 11223")
     gotsms.receive_sms(rent.id, "Telegram code 44556")
     await chat.expect("🔑 44556")
-    await asyncio.sleep(0.8)
+    await ticks(bot, 4)
     assert len(chat.codes_sent("11223")) == 1 and len(chat.codes_sent("44556")) == 1
 
 
@@ -149,9 +149,9 @@ async def test_a_finished_rent_is_announced_and_no_longer_polled(bot: Any, gotsm
     gotsms.finish(rent.id)
     chat.press("Refresh")
     await chat.expect("has ended")
-    await asyncio.sleep(0.4)
+    await ticks(bot, 2)
     before = gotsms.request_count("GET", "/api/messages/unread")
-    await asyncio.sleep(0.8)
+    await ticks(bot, 4)
     assert gotsms.request_count("GET", "/api/messages/unread") == before  # no live rent, no polling
 
 
@@ -163,7 +163,7 @@ async def test_one_unread_request_per_account_per_tick_whatever_the_rents(
     for _ in range(4):
         await chat.buy_gotsms("Telegram", "1 day")
     start = len(gotsms.requests)
-    await asyncio.sleep(1.0)
+    await ticks(bot, 5)
     window = gotsms.requests[start:]
     unread = [r for r in window if r.path == "/api/messages/unread"]
     others = [r for r in window if r.path != "/api/messages/unread"]
@@ -186,5 +186,5 @@ async def test_a_long_rent_gets_one_reminder_with_its_buttons_before_it_ends(
     reminder = await chat.expect("ends in")
     assert "Renew it to keep the number" in reminder.text
     assert "Refund" in reminder.button_labels and "Wake up" in reminder.button_labels
-    await asyncio.sleep(0.8)
+    await ticks(bot, 4)
     assert sum("ends in" in m.text for m in chat.tg.sent(chat.chat_id)) == 1

@@ -10,12 +10,7 @@ from typing import Any
 from bot.config import Settings
 from providers.kiwi.simulator.sim import KiwiSimulator
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import KIWI_KEY, Chat
-
-
-async def _ticks(seconds: float = 0.8) -> None:
-    """Let the poller run a few times (interval 0.2 s in tests)."""
-    await asyncio.sleep(seconds)
+from tests.helpers import ticks, KIWI_KEY, Chat
 
 
 async def test_connect_buy_and_the_code_arrives_once(bot: Any, kiwi: KiwiSimulator, chat: Chat) -> None:
@@ -35,7 +30,7 @@ async def test_connect_buy_and_the_code_arrives_once(bot: Any, kiwi: KiwiSimulat
     assert rental.phone in code_message.text
     assert any(b.get("copy_text") == {"text": "482913"} for row in code_message.buttons for b in row)
     await chat.expect("code received")  # the order card was updated
-    await _ticks()
+    await ticks(bot, 4)
     assert len(chat.codes_sent("482913")) == 1
 
 
@@ -48,7 +43,7 @@ async def test_a_second_sms_is_its_own_message(bot: Any, kiwi: KiwiSimulator, ch
     await chat.expect("🔑 111111")
     kiwi.receive_sms(rental.id, "code 222222")
     await chat.expect("🔑 222222")
-    await _ticks()
+    await ticks(bot, 4)
     assert len(chat.codes_sent("111111")) == 1 and len(chat.codes_sent("222222")) == 1
 
 
@@ -92,7 +87,7 @@ async def test_a_double_tap_on_confirm_buys_once(bot: Any, tg: FakeTelegram, kiw
     await chat.expect("waiting for the SMS")
     answers = [await tg.wait_for_callback_answer(first), await tg.wait_for_callback_answer(second)]
     assert any("already" in (a.get("text") or "") for a in answers)
-    await _ticks(0.5)
+    await ticks(bot, 3)
     assert len(kiwi.rentals_of(KIWI_KEY)) == 1
     assert kiwi.request_count("POST", "/api/v1/rentals") == 1
 
@@ -159,7 +154,7 @@ async def test_a_group_chat_gets_the_private_chat_line(bot: Any, tg: FakeTelegra
     tg.user_sends(-5001, "/connect", user_id=1001, chat_type="group")
     line = await tg.wait_for_text(-5001, "private chat")
     assert line.button_labels == []
-    await asyncio.sleep(0.3)
+    await ticks(bot, 2)
     assert len(tg.sent(-5001)) == 1
 
 

@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.logging_setup import setup_logging
 from providers.nonvoip.simulator.sim import NonVoipSimulator
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import NONVOIP_EMAIL, NONVOIP_PASSWORD, Chat
+from tests.helpers import ticks, NONVOIP_EMAIL, NONVOIP_PASSWORD, Chat
 
 INSTAGRAM_10_MIN = "10000086"
 WHATSAPP_30_DAYS = "9044"
@@ -58,7 +58,7 @@ async def test_buy_a_10_minute_number_and_receive_its_code_once(
     code = await chat.expect("🔑 545123")
     assert "Your Instagram OTP is 545123" in code.text
     await chat.expect("code received")
-    await asyncio.sleep(0.8)
+    await ticks(bot, 4)
     assert len(chat.codes_sent("545123")) == 1
 
 
@@ -90,7 +90,7 @@ async def test_a_declined_price_change_sends_no_second_order(bot: Any, nonvoip: 
     await chat.expect("price changed")
     chat.press("Cancel")
     await chat.expect("Nothing was bought")
-    await asyncio.sleep(0.3)
+    await ticks(bot, 2)
     assert nonvoip.request_count("/api/order") == 1
     assert nonvoip.balance_of(NONVOIP_EMAIL) == Decimal("10.00")
 
@@ -151,7 +151,7 @@ async def test_reuse_after_a_code_brings_the_next_sms_as_its_own_message(
     order_id = nonvoip.orders_of(NONVOIP_EMAIL)[-1].order_id
     nonvoip.receive_sms(order_id, "Instagram code 333444")
     await chat.expect("🔑 333444", since=0)
-    await asyncio.sleep(0.6)
+    await ticks(bot, 3)
     assert len(chat.codes_sent("111222")) == 1 and len(chat.codes_sent("333444")) == 1
 
 
@@ -219,7 +219,7 @@ async def test_a_429_storm_on_one_account_neither_stops_others_nor_is_amplified(
     (calm_order,) = nonvoip.orders_of("calm@example.com")
     nonvoip.receive_sms(calm_order.order_id, "Instagram code 246810")
     await calm.expect("🔑 246810")
-    await asyncio.sleep(1.5)  # ~7 poll ticks
+    await ticks(bot, 8)  # ~7 poll ticks
     during = nonvoip.request_count("/api/getsms", email="stormy@example.com") - before
     assert 1 <= during <= 2  # the first 429 pauses the account for its retryAfter; no retries
 

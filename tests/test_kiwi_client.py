@@ -8,6 +8,7 @@ import itertools
 import logging
 import socket
 import time
+from datetime import timedelta
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -36,9 +37,13 @@ from providers.errors import (
     UnexpectedResponse,
 )
 from providers.http import RetryPolicy, create_http_client, parse_retry_after
+from providers.base import Cancellable, Finishable, OrderListing, Renewable
+from providers.kiwi.capabilities import CAPABILITIES
 from providers.kiwi.client import KIWI_COUNTRIES, KiwiClient
 from providers.kiwi.webhook import parse_sms_received, sign, verify_signature
-from providers.models import Action, Offer, OrderStatus, ProviderId, RemoteOrder
+from providers.models import (
+    Action, Offer, OrderRequest, OrderStatus, PlacedOrder, PollStrategy, ProviderId, RemoteOrder,
+)
 from providers.kiwi.simulator.sim import KiwiSimulator
 from providers.simulation.loopback_server import LoopbackServer
 
@@ -110,6 +115,22 @@ async def first_offer(kiwi: KiwiClient, section: str = "187") -> Offer:
     return next(o for o in offers if o.stock)
 
 
+async def buy(
+    kiwi: KiwiClient, offer: Offer, idempotency_key: str | None, max_price: Decimal | None = None
+) -> RemoteOrder:
+    """`place_order` for one offer; a kiwiSMS purchase is always exactly one order."""
+    placed = await kiwi.place_order(
+        OrderRequest.for_offers([offer], max_price=max_price, idempotency_key=idempotency_key)
+    )
+    assert isinstance(placed, PlacedOrder) and len(placed.orders) == 1
+    return placed.first
+
+
+def actions(order: RemoteOrder) -> frozenset[Action]:
+    """The order card's buttons for a kiwiSMS order (every order is of the one kind "*")."""
+    return CAPABILITIES.order_actions(order.status, "187")
+
+
 def posts(sim: KiwiSimulator, key: str, path: str = RENT) -> list[Any]:
     return [r for r in sim.requests if r.method == "POST" and r.path == path and r.api_key == key]
 
@@ -143,9 +164,9 @@ async def test_list_offers_maps_price_stock_and_country(sim: KiwiSimulator, kiwi
     offers = await kiwi.list_offers("187")
     assert len(offers) == 40
     target = offers[0]
-    sim.set_price("187", target.service, Decimal("0.77"))
-    sim.set_stock("187", target.service, 3)
-    again = {o.service: o for o in await kiwi.list_offers("187")}[target.service]
+    sim.set_price("187", target.service_id, Decimal("0.77"))
+    sim.set_stock("187", target.service_id, 3)
+    again = {o.service_id: o for o in await kiwi.list_offers("187")}[target.service_id]
     assert again.price == Decimal("0.77") and again.stock == 3
     assert again.section == "187" and again.duration_minutes == 20
     assert isinstance(again.multi_sms, bool) and again.name
@@ -172,27 +193,59 @@ async def test_public_pricing_needs_no_key(sim: KiwiSimulator, http: httpx.Async
 
 async def test_place_order_sends_body_and_key_and_charges(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
     offer = await first_offer(kiwi)
-    order = await kiwi.place_order(
-        offer, idempotency_key="key-1", max_price=Decimal("9.99"), areas="212,646", carrier="tmo"
+    order = await kiwi.rent(
+        offer.service_id, offer.section, idempotency_key="key-1", max_price=Decimal("9.99"),
+        areas="212,646", carrier="tmo",
     )
     assert order.status is OrderStatus.WAITING and order.messages == ()
-    assert order.service == offer.service and order.price == offer.price and order.phone
+    assert order.service == offer.service_id and order.price == offer.price and order.phone
     assert order.expires_at is not None and order.expires_at.tzinfo is not None
     assert sim.balance_of(key) == Decimal("50.00") - offer.price
     (request,) = posts(sim, key)
     assert request.headers["idempotency-key"] == "key-1"
     assert request.json == {
-        "service": offer.service, "country": "187", "max_price": "9.99",
+        "service": offer.service_id, "country": "187", "max_price": "9.99",
         "areas": "212,646", "carrier": "tmo",
     }
-    assert kiwi.actions(order) == {Action.CANCEL, Action.REFRESH}
+    assert actions(order) == {Action.CANCEL, Action.REFRESH}
 
 
 async def test_place_order_omits_unset_options(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
     offer = await first_offer(kiwi, "16")
-    await kiwi.place_order(offer, idempotency_key="key-uk")
-    assert posts(sim, key)[0].json == {"service": offer.service, "country": "16"}
+    await buy(kiwi, offer, "key-uk")
+    assert posts(sim, key)[0].json == {"service": offer.service_id, "country": "16"}
     assert sim.rentals_of(key)[0].country == "16"
+
+
+async def test_place_order_maps_the_typed_request(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
+    offer = await first_offer(kiwi, "36")
+    request = OrderRequest(section="36", service_ids=(offer.service_id,), max_price=Decimal("5"),
+                           idempotency_key="typed-1")
+    placed = await kiwi.place_order(request)
+    assert isinstance(placed, PlacedOrder) and [o.order_id for o in placed.orders] == [sim.rentals_of(key)[0].id]
+    (sent,) = posts(sim, key)
+    assert sent.json == {"service": offer.service_id, "country": "36", "max_price": "5"}
+    assert sent.headers["idempotency-key"] == "typed-1"
+
+
+async def test_place_order_without_key_or_with_a_bundle_is_refused(
+    sim: KiwiSimulator, kiwi: KiwiClient, key: str
+) -> None:
+    offer = await first_offer(kiwi)
+    await raises(InvalidRequest, buy(kiwi, offer, None))
+    await raises(InvalidRequest, kiwi.place_order(
+        OrderRequest(section="187", service_ids=(offer.service_id, "wa"), idempotency_key="b")))
+    assert posts(sim, key) == [] and sim.balance_of(key) == Decimal("50.00")
+
+
+async def test_capabilities_and_abilities(kiwi: KiwiClient) -> None:
+    assert kiwi.capabilities is CAPABILITIES and KiwiClient.capabilities is CAPABILITIES
+    assert CAPABILITIES.poll is PollStrategy.ACCOUNT_LIST and CAPABILITIES.idempotent_purchase
+    assert not CAPABILITIES.reminds_before_end and not CAPABILITIES.chooses_plan
+    assert CAPABILITIES.order_page_url.startswith("https://kiwisms.com/")
+    assert CAPABILITIES.durations_for("187") == () and CAPABILITIES.bundle_limit("187") == 0
+    for ability in (OrderListing, Cancellable, Finishable, Renewable):
+        assert isinstance(kiwi, ability)
 
 
 @pytest.mark.parametrize("case", ["price_above_max", "no_stock", "unknown_service"])
@@ -203,10 +256,10 @@ async def test_unavailable_service_is_out_of_stock(
     if case == "price_above_max":
         max_price = offer.price - Decimal("0.01")
     elif case == "no_stock":
-        sim.set_stock("187", offer.service, 0)
+        sim.set_stock("187", offer.service_id, 0)
     else:
-        offer = Offer(section="187", service="nope", name="Nope", price=Decimal("1"), stock=1)
-    await raises(OutOfStock, kiwi.place_order(offer, idempotency_key="k", max_price=max_price))
+        offer = Offer(section="187", service_id="nope", name="Nope", price=Decimal("1"), stock=1)
+    await raises(OutOfStock, buy(kiwi, offer, "k", max_price))
     assert len(posts(sim, key)) == 1  # definite: not retried
     assert sim.rentals_of(key) == [] and sim.balance_of(key) == Decimal("50.00")
 
@@ -215,14 +268,14 @@ async def test_insufficient_balance(sim: KiwiSimulator, http: httpx.AsyncClient,
     sim.add_account(key + "-poor", Decimal("0.01"))
     poor = KiwiClient(http, sim.base_url, key + "-poor", retry_delay=0.01)
     offer = await first_offer(poor)
-    error = await raises(InsufficientBalance, poor.place_order(offer, idempotency_key="k"))
+    error = await raises(InsufficientBalance, buy(poor, offer, "k"))
     assert error.user_message == "Insufficient balance"
     assert len(posts(sim, key + "-poor")) == 1
 
 
 async def test_bad_carrier_is_invalid_request(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
     offer = await first_offer(kiwi)
-    await raises(InvalidRequest, kiwi.place_order(offer, idempotency_key="k", carrier="xyz"))
+    await raises(InvalidRequest, kiwi.rent(offer.service_id, "187", idempotency_key="k", carrier="xyz"))
     assert len(posts(sim, key)) == 1
 
 
@@ -235,8 +288,8 @@ async def test_bad_and_suspended_credentials(sim: KiwiSimulator, http: httpx.Asy
     suspended = KiwiClient(http, sim.base_url, key + "-suspended", retry_delay=0.01)
     error = await raises(AccountSuspended, suspended.get_balance())
     assert error.user_message == "Account suspended"
-    offer = Offer(section="187", service="wa", name="x", price=Decimal("1"), stock=1)
-    await raises(BadCredentials, wrong.place_order(offer, idempotency_key="k"))
+    offer = Offer(section="187", service_id="wa", name="x", price=Decimal("1"), stock=1)
+    await raises(BadCredentials, buy(wrong, offer, "k"))
     assert len(posts(sim, key + "x")) == 1
 
 
@@ -246,7 +299,7 @@ async def test_bad_and_suspended_credentials(sim: KiwiSimulator, http: httpx.Asy
 async def test_timeout_after_provider_created_it_buys_once(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
     offer = await first_offer(kiwi)
     sim.delay_next("POST", RENT, seconds=PURCHASE_TIMEOUT * 3)
-    order = await kiwi.place_order(offer, idempotency_key="slow-1")
+    order = await buy(kiwi, offer, "slow-1")
     assert [r.status for r in sim.rentals_of(key)] == ["WAITING"]
     assert order.order_id == sim.rentals_of(key)[0].id
     assert sim.balance_of(key) == Decimal("50.00") - offer.price
@@ -258,7 +311,7 @@ async def test_timeout_after_provider_created_it_buys_once(sim: KiwiSimulator, k
 async def test_502_then_retry_buys_once(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
     offer = await first_offer(kiwi)
     sim.fail_next("POST", RENT, 502, {"error": "Upstream", "code": "PROVIDER_ERROR"})
-    order = await kiwi.place_order(offer, idempotency_key="k502")
+    order = await buy(kiwi, offer, "k502")
     assert len(sim.rentals_of(key)) == 1 and order.order_id == sim.rentals_of(key)[0].id
     assert len(posts(sim, key)) == 2 and {r.headers["idempotency-key"] for r in posts(sim, key)} == {"k502"}
 
@@ -266,14 +319,14 @@ async def test_502_then_retry_buys_once(sim: KiwiSimulator, kiwi: KiwiClient, ke
 async def test_409_still_processing_waits_and_replays(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
     offer = await first_offer(kiwi)
     sim.fail_next("POST", RENT, 409, {"error": "In progress", "code": "IDEMPOTENCY_CONFLICT"})
-    await kiwi.place_order(offer, idempotency_key="k409")
+    await buy(kiwi, offer, "k409")
     assert len(sim.rentals_of(key)) == 1 and len(posts(sim, key)) == 2
 
 
 async def test_ambiguous_to_the_end_may_have_charged(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
     offer = await first_offer(kiwi)
     sim.delay_next("POST", RENT, seconds=PURCHASE_TIMEOUT * 3, times=3)
-    error = await raises(ProviderUnavailable, kiwi.place_order(offer, idempotency_key="amb"))
+    error = await raises(ProviderUnavailable, buy(kiwi, offer, "amb"))
     assert isinstance(error, ProviderUnavailable) and error.may_have_charged
     assert len(posts(sim, key)) == 3  # max_attempts
     assert {r.headers["idempotency-key"] for r in posts(sim, key)} == {"amb"}
@@ -284,26 +337,87 @@ async def test_ambiguous_to_the_end_may_have_charged(sim: KiwiSimulator, kiwi: K
 async def test_5xx_to_the_end_may_have_charged(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
     offer = await first_offer(kiwi)
     sim.fail_next("POST", RENT, 503, {"error": "down"}, times=3)
-    error = await raises(ProviderUnavailable, kiwi.place_order(offer, idempotency_key="k5"))
+    error = await raises(ProviderUnavailable, buy(kiwi, offer, "k5"))
     assert isinstance(error, ProviderUnavailable) and error.may_have_charged
     assert len(posts(sim, key)) == 3 and {r.headers["idempotency-key"] for r in posts(sim, key)} == {"k5"}
 
 
 async def test_unreachable_provider_did_not_charge(http: httpx.AsyncClient, key: str) -> None:
     dead = KiwiClient(http, f"http://127.0.0.1:{free_port()}", key, retry_delay=0.01)
-    offer = Offer(section="187", service="wa", name="x", price=Decimal("1"), stock=1)
-    error = await raises(ProviderUnavailable, dead.place_order(offer, idempotency_key="k"))
+    offer = Offer(section="187", service_id="wa", name="x", price=Decimal("1"), stock=1)
+    error = await raises(ProviderUnavailable, buy(dead, offer, "k"))
     assert isinstance(error, ProviderUnavailable) and not error.may_have_charged
     await raises(ProviderUnavailable, dead.get_balance())
     assert SECRET not in repr(dead)
 
 
+async def test_409_to_the_end_may_have_charged(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
+    offer = await first_offer(kiwi)
+    sim.fail_next("POST", RENT, 409, {"error": "In progress", "code": "IDEMPOTENCY_CONFLICT"}, times=3)
+    error = await raises(ProviderUnavailable, buy(kiwi, offer, "k409x3"))
+    assert isinstance(error, ProviderUnavailable) and error.may_have_charged
+    assert len(posts(sim, key)) == 3 and sim.rentals_of(key) == []
+
+
+async def test_answer_lost_after_the_purchase_is_retried_into_a_replay(
+    sim: KiwiSimulator, kiwi: KiwiClient, key: str
+) -> None:
+    offer = await first_offer(kiwi)
+    sim.fail_after_next("POST", RENT, 500, {"error": "Internal error"})
+    order = await buy(kiwi, offer, "lost-once")
+    (rental,) = sim.rentals_of(key)
+    assert order.order_id == rental.id and len(posts(sim, key)) == 2
+    assert sim.balance_of(key) == Decimal("50.00") - offer.price
+
+
+async def test_truncated_purchase_answer_may_have_charged(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
+    offer = await first_offer(kiwi)
+    sim.truncate_next("POST", RENT)
+    error = await raises(ProviderUnavailable, buy(kiwi, offer, "cut"))
+    assert isinstance(error, ProviderUnavailable) and error.may_have_charged
+    assert len(posts(sim, key)) == 1 and len(sim.rentals_of(key)) == 1
+
+
+async def test_a_lost_purchase_that_already_finished_is_found_by_replaying_its_key(
+    sim: KiwiSimulator, kiwi: KiwiClient, key: str
+) -> None:
+    offer = await first_offer(kiwi)
+    request = OrderRequest.for_offers([offer], idempotency_key="lost-3")
+    sim.fail_after_next("POST", RENT, 502, {"error": "Upstream"}, times=3)
+    error = await raises(ProviderUnavailable, kiwi.place_order(request))
+    assert isinstance(error, ProviderUnavailable) and error.may_have_charged
+    (rental,) = sim.rentals_of(key)
+    sim.receive_sms(rental.id, "code 9090")
+    await kiwi.done(rental.id)  # finished: it left the live list
+    assert await kiwi.recent_orders(rental.created_at - timedelta(minutes=1)) == []  # lists live ones only
+    found = (await kiwi.place_order(request)).first
+    assert found.order_id == rental.id and len(sim.rentals_of(key)) == 1
+    assert sim.balance_of(key) == Decimal("50.00") - offer.price  # replayed, not bought again
+    current = await kiwi.get_order(found.order_id)
+    assert current.status is OrderStatus.COMPLETED and [m.code for m in current.messages] == ["9090"]
+
+
+async def test_recent_orders_are_the_live_ones_created_since(sim: KiwiSimulator, kiwi: KiwiClient) -> None:
+    offer = await first_offer(kiwi)
+    older = await buy(kiwi, offer, "older")
+    newer = await buy(kiwi, offer, "newer")
+    cancelled = await buy(kiwi, offer, "gone")
+    await kiwi.cancel(cancelled.order_id)
+    since = (await kiwi.get_order(newer.order_id)).created_at  # as the provider reports it (ms)
+    older_at = (await kiwi.get_order(older.order_id)).created_at
+    assert since is not None and older_at is not None and older_at < since  # two round trips apart
+    assert [o.order_id for o in await kiwi.recent_orders(since)] == [newer.order_id]
+    everything = await kiwi.recent_orders(since - timedelta(days=1))
+    assert {o.order_id for o in everything} == {older.order_id, newer.order_id}
+    assert all(o.created_at is not None and o.created_at.tzinfo is not None for o in everything)
+
+
 async def test_same_key_other_body_is_idempotency_conflict(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
     offers = [o for o in await kiwi.list_offers("187") if o.stock][:2]
-    await kiwi.place_order(offers[0], idempotency_key="dup")
-    replay = await kiwi.place_order(offers[0], idempotency_key="dup")
+    await buy(kiwi, offers[0], "dup")
+    replay = await buy(kiwi, offers[0], "dup")
     assert len(sim.rentals_of(key)) == 1 and replay.order_id == sim.rentals_of(key)[0].id
-    await raises(IdempotencyConflict, kiwi.place_order(offers[1], idempotency_key="dup"))
+    await raises(IdempotencyConflict, buy(kiwi, offers[1], "dup"))
     assert len(posts(sim, key)) == 3  # the 422 was not retried
 
 
@@ -311,7 +425,7 @@ async def test_429_on_purchase_is_raised_not_retried(sim: KiwiSimulator, kiwi: K
     offer = await first_offer(kiwi)
     sim.fail_next("POST", RENT, 429, {"error": "Rate limit exceeded", "code": "RATE_LIMITED"},
                   headers={"Retry-After": "7"})
-    error = await raises(RateLimited, kiwi.place_order(offer, idempotency_key="k"))
+    error = await raises(RateLimited, buy(kiwi, offer, "k"))
     assert isinstance(error, RateLimited) and error.retry_after == 7
     assert len(posts(sim, key)) == 1 and sim.rentals_of(key) == []
 
@@ -373,7 +487,7 @@ async def test_garbage_balance_is_unexpected(sim: KiwiSimulator, kiwi: KiwiClien
 
 
 async def test_garbage_rentals_are_unexpected(sim: KiwiSimulator, kiwi: KiwiClient) -> None:
-    order = await kiwi.place_order(await first_offer(kiwi), idempotency_key="k")
+    order = await buy(kiwi, await first_offer(kiwi), "k")
     good = (await kiwi.get_order(order.order_id))
     assert good.status is OrderStatus.WAITING
     path = f"{RENT}/{order.order_id}"
@@ -387,16 +501,39 @@ async def test_garbage_rentals_are_unexpected(sim: KiwiSimulator, kiwi: KiwiClie
         await raises(UnexpectedResponse, kiwi.get_order(order.order_id))
     sim.fail_next("GET", RENT, 200, {"count": 0})
     await raises(UnexpectedResponse, kiwi.active_orders())
-    sim.fail_next("GET", "/api/v1/services", 200, {"services": [{"service": "x"}]})
+    sim.fail_next("GET", "/api/v1/services", 200, {"countryCode": "187", "count": 1})
     await raises(UnexpectedResponse, kiwi.list_offers("187"))
+    sim.fail_next("GET", "/api/v1/services", 200, '{"services": [{"service": "go", "na')  # truncated
+    await raises(UnexpectedResponse, kiwi.list_offers("187"))
+    sim.truncate_next("GET", RENT)
+    await raises(UnexpectedResponse, kiwi.active_orders())
     sim.fail_next("GET", "/api/public/pricing", 200, "<html>")
     await raises(UnexpectedResponse, kiwi.public_pricing())
+
+
+async def test_one_bad_item_is_skipped_and_the_rest_of_the_list_lives(
+    sim: KiwiSimulator, kiwi: KiwiClient, http: httpx.AsyncClient, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    good_service = {"service": "go", "name": "Google", "price": "0.50", "count": 7, "multiSms": True}
+    sim.fail_next("GET", "/api/v1/services", 200, {"services": [
+        {"service": "x"}, good_service, {**good_service, "service": "wa", "price": "free"}]})
+    offers = await kiwi.list_offers("187")
+    assert [(o.service_id, o.price, o.stock, o.multi_sms) for o in offers] == [("go", Decimal("0.50"), 7, True)]
+    order = await buy(kiwi, await first_offer(kiwi), "k")
+    sim.receive_sms(order.order_id, "code 4711")
+    # The live rentals exactly as the simulator serves them, to build a faulty page from.
+    live = (await http.get(sim.base_url + RENT, headers={"X-API-Key": key})).json()["rentals"]
+    sim.fail_next("GET", RENT, 200, {"rentals": [
+        {**live[0], "status": "ZOMBIE", "phone": "+15550001111"}, live[0], "junk"], "count": 3})
+    (only,) = await kiwi.active_orders()
+    assert only.order_id == order.order_id and [m.code for m in only.messages] == ["4711"]
+    assert "ZOMBIE" not in caplog.text and "+15550001111" not in caplog.text  # the fault, not the item
 
 
 async def test_garbage_2xx_on_purchase_may_have_charged(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
     offer = await first_offer(kiwi)
     sim.fail_next("POST", RENT, 201, "not json")
-    error = await raises(ProviderUnavailable, kiwi.place_order(offer, idempotency_key="k"))
+    error = await raises(ProviderUnavailable, buy(kiwi, offer, "k"))
     assert isinstance(error, ProviderUnavailable) and error.may_have_charged
     assert len(posts(sim, key)) == 1
 
@@ -404,7 +541,7 @@ async def test_garbage_2xx_on_purchase_may_have_charged(sim: KiwiSimulator, kiwi
 async def test_unknown_404_codes(sim: KiwiSimulator, kiwi: KiwiClient) -> None:
     offer = await first_offer(kiwi)
     sim.fail_next("POST", RENT, 404, {"error": "Gone fishing", "code": "WHATEVER"})
-    error = await raises(OutOfStock, kiwi.place_order(offer, idempotency_key="k"))
+    error = await raises(OutOfStock, buy(kiwi, offer, "k"))
     assert error.user_message == "Gone fishing"
     sim.fail_next("GET", f"{RENT}/abc", 404, {"error": "nope"})
     await raises(OrderNotFound, kiwi.get_order("abc"))
@@ -414,7 +551,7 @@ async def test_unknown_404_codes(sim: KiwiSimulator, kiwi: KiwiClient) -> None:
 
 
 async def test_poll_codes_have_stable_ids(sim: KiwiSimulator, kiwi: KiwiClient) -> None:
-    order = await kiwi.place_order(await first_offer(kiwi), idempotency_key="k")
+    order = await buy(kiwi, await first_offer(kiwi), "k")
     sim.receive_sms(order.order_id, "Your code is 123456")
     first = await kiwi.get_order(order.order_id)
     assert first.status is OrderStatus.RECEIVED
@@ -423,15 +560,15 @@ async def test_poll_codes_have_stable_ids(sim: KiwiSimulator, kiwi: KiwiClient) 
     sim.receive_sms(order.order_id, "Another one: 654321")
     second = await kiwi.get_order(order.order_id)
     assert [(m.message_id, m.code) for m in second.messages] == [("0", "123456"), ("1", "654321")]
-    assert kiwi.actions(second) == {Action.DONE, Action.RENEW, Action.REFRESH}
+    assert actions(second) == {Action.DONE, Action.RENEW, Action.REFRESH}
     assert second.refunded is None
 
 
 async def test_active_orders_lists_live_only(sim: KiwiSimulator, kiwi: KiwiClient) -> None:
     offer = await first_offer(kiwi)
-    a = await kiwi.place_order(offer, idempotency_key="a")
-    b = await kiwi.place_order(offer, idempotency_key="b")
-    c = await kiwi.place_order(offer, idempotency_key="c")
+    a = await buy(kiwi, offer, "a")
+    b = await buy(kiwi, offer, "b")
+    c = await buy(kiwi, offer, "c")
     await kiwi.cancel(b.order_id)
     sim.receive_sms(c.order_id, "code 4242")
     live = {o.order_id: o for o in await kiwi.active_orders()}
@@ -447,42 +584,42 @@ async def test_get_unknown_order(kiwi: KiwiClient) -> None:
 
 async def test_cancel_refunds(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
     offer = await first_offer(kiwi)
-    order = await kiwi.place_order(offer, idempotency_key="k")
+    order = await buy(kiwi, offer, "k")
     assert sim.balance_of(key) == Decimal("50.00") - offer.price
     cancelled = await kiwi.cancel(order.order_id)
     assert cancelled.status is OrderStatus.CANCELLED and cancelled.refunded is True
     assert sim.balance_of(key) == Decimal("50.00")
-    assert kiwi.actions(cancelled) == frozenset()
+    assert actions(cancelled) == frozenset()
     # Cancelling again (e.g. a retry after a lost answer) reports the cancelled order.
     assert (await kiwi.cancel(order.order_id)).status is OrderStatus.CANCELLED
     assert sim.balance_of(key) == Decimal("50.00")
 
 
 async def test_cancel_after_code_is_not_allowed(sim: KiwiSimulator, kiwi: KiwiClient) -> None:
-    order = await kiwi.place_order(await first_offer(kiwi), idempotency_key="k")
+    order = await buy(kiwi, await first_offer(kiwi), "k")
     sim.receive_sms(order.order_id, "code 999999")
     await raises(NotAllowedNow, kiwi.cancel(order.order_id))
 
 
 async def test_done_completes_without_refund(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
     offer = await first_offer(kiwi)
-    order = await kiwi.place_order(offer, idempotency_key="k")
+    order = await buy(kiwi, offer, "k")
     sim.receive_sms(order.order_id, "code 112233")
     done = await kiwi.done(order.order_id)
     assert done.status is OrderStatus.COMPLETED and done.refunded is False
-    assert kiwi.actions(done) == {Action.RENEW}
+    assert actions(done) == {Action.RENEW}
     assert (await kiwi.done(order.order_id)).status is OrderStatus.COMPLETED  # idempotent
     assert sim.balance_of(key) == Decimal("50.00") - offer.price
-    other = await kiwi.place_order(offer, idempotency_key="k2")
+    other = await buy(kiwi, offer, "k2")
     await kiwi.cancel(other.order_id)
     await raises(OrderNotFound, kiwi.done(other.order_id))
 
 
 async def test_renew_gives_a_new_rental_once(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
     offer = await first_offer(kiwi)
-    order = await kiwi.place_order(offer, idempotency_key="k")
+    order = await buy(kiwi, offer, "k")
     sim.receive_sms(order.order_id, "code 5555")
-    renewed = await kiwi.renew(order.order_id, idempotency_key="renew-1")
+    renewed = await kiwi.renew(order.order_id, idempotency_key="renew-1", duration="30d")  # ignored
     assert renewed.order_id != order.order_id and renewed.phone == order.phone
     assert renewed.status is OrderStatus.WAITING
     assert (await kiwi.get_order(order.order_id)).status is OrderStatus.COMPLETED
@@ -495,7 +632,7 @@ async def test_renew_gives_a_new_rental_once(sim: KiwiSimulator, kiwi: KiwiClien
 
 
 async def test_renew_retries_with_same_key(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
-    order = await kiwi.place_order(await first_offer(kiwi), idempotency_key="k")
+    order = await buy(kiwi, await first_offer(kiwi), "k")
     sim.receive_sms(order.order_id, "code 5555")
     path = f"{RENT}/{order.order_id}/renew"
     sim.delay_next("POST", path, seconds=PURCHASE_TIMEOUT * 3)
@@ -506,7 +643,7 @@ async def test_renew_retries_with_same_key(sim: KiwiSimulator, kiwi: KiwiClient,
 
 async def test_renew_errors(sim: KiwiSimulator, kiwi: KiwiClient) -> None:
     await raises(OrderNotFound, kiwi.renew("nope", idempotency_key="r"))
-    order = await kiwi.place_order(await first_offer(kiwi), idempotency_key="k")
+    order = await buy(kiwi, await first_offer(kiwi), "k")
     sim.receive_sms(order.order_id, "code 5555")
     sim.fail_next("POST", f"{RENT}/{order.order_id}/renew", 402,
                   {"error": "Insufficient balance", "code": "INSUFFICIENT_BALANCE"})
@@ -517,13 +654,13 @@ async def test_renew_errors(sim: KiwiSimulator, kiwi: KiwiClient) -> None:
 async def test_expired_refund_depends_on_code(
     sim: KiwiSimulator, kiwi: KiwiClient, with_code: bool
 ) -> None:
-    order = await kiwi.place_order(await first_offer(kiwi), idempotency_key="k")
+    order = await buy(kiwi, await first_offer(kiwi), "k")
     if with_code:
         sim.receive_sms(order.order_id, "code 8080")
     sim.expire(order.order_id)
     expired = await kiwi.get_order(order.order_id)
     assert expired.status is OrderStatus.EXPIRED and expired.refunded is (not with_code)
-    assert kiwi.actions(expired) == frozenset()
+    assert actions(expired) == frozenset()
 
 
 async def test_repr_and_errors_hide_the_key(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
@@ -558,7 +695,7 @@ async def test_parse_rejects_bad_payloads() -> None:
             parse_sms_received(bad)
 
 
-async def test_signed_webhook_from_simulator(sim: KiwiSimulator, kiwi: KiwiClient, key: str) -> None:
+async def test_signed_webhook_from_simulator(sim: KiwiSimulator, http: httpx.AsyncClient, key: str) -> None:
     received: list[tuple[bytes, str]] = []
 
     async def hook(request: Request) -> Response:
@@ -569,8 +706,8 @@ async def test_signed_webhook_from_simulator(sim: KiwiSimulator, kiwi: KiwiClien
     await receiver.start()
     try:
         sim.add_account(key + "-hook", webhook_url=f"{receiver.url}/hook", webhook_secret="whsec")
-        client = KiwiClient(kiwi._http, sim.base_url, key + "-hook", retry_delay=0.01)
-        order = await client.place_order(await first_offer(client), idempotency_key="k")
+        client = KiwiClient(http, sim.base_url, key + "-hook", retry_delay=0.01)
+        order = await buy(client, await first_offer(client), "k")
         sim.receive_sms(order.order_id, "Your verification code is 246810")
         for _ in range(200):
             if received:
@@ -584,6 +721,7 @@ async def test_signed_webhook_from_simulator(sim: KiwiSimulator, kiwi: KiwiClien
     rental_id, message = parse_sms_received(body)
     assert rental_id == order.order_id
     assert message.code == "246810" and "246810" in message.text
+    assert message.service_name == order.service_name
     assert message.message_id.startswith("wh:") and message.received_at is not None
     assert parse_sms_received(body)[1].message_id == message.message_id  # redelivery: same id
 

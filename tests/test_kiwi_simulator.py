@@ -236,3 +236,31 @@ async def test_sandbox_demo_key_and_auto_sms() -> None:
         assert simulator.balance_of("demo-1") == Decimal("50.00") - Decimal("0.85")
     finally:
         await simulator.stop()
+
+
+async def test_fail_after_next_processes_then_loses_the_answer(sim: KiwiSimulator, http: httpx.AsyncClient) -> None:
+    idem = {"Idempotency-Key": "lost-1"}
+    sim.fail_after_next("POST", "/api/v1/rentals", 500, {"error": "boom"})
+    lost = await http.post("/api/v1/rentals", json={"service": "go"}, headers=idem)
+    assert lost.status_code == 500 and lost.json() == {"error": "boom"}
+    (rental,) = sim.rentals_of(KEY)  # bought although the answer said otherwise
+    assert sim.balance_of(KEY) == Decimal("9.50")
+    replay = await http.post("/api/v1/rentals", json={"service": "go"}, headers=idem)
+    assert replay.status_code == 201 and replay.json()["rental"]["id"] == rental.id
+    assert len(sim.rentals_of(KEY)) == 1 and sim.balance_of(KEY) == Decimal("9.50")
+
+
+async def test_truncate_next_cuts_the_processed_json(sim: KiwiSimulator, http: httpx.AsyncClient) -> None:
+    sim.truncate_next("POST", "/api/v1/rentals")
+    cut = await http.post("/api/v1/rentals", json={"service": "go"})
+    (rental,) = sim.rentals_of(KEY)  # processed: the rental exists, only its answer is cut
+    assert cut.status_code == 201 and cut.content.startswith(b'{"rental":{"id":"' + rental.id.encode())
+    with pytest.raises(ValueError):
+        json.loads(cut.content)
+    sim.truncate_next("GET", "/api/v1/rentals", times=2)
+    for _ in range(2):
+        listed = await http.get("/api/v1/rentals")
+        assert listed.status_code == 200 and listed.content.startswith(b'{"rentals":[')
+        with pytest.raises(ValueError):
+            json.loads(listed.content)
+    assert (await http.get("/api/v1/rentals")).json()["count"] == 1

@@ -11,18 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import logging
-from datetime import datetime, timezone
 
-from providers.errors import UnexpectedResponse
-from providers.models import IncomingSms, ProviderId
+from providers.kiwi.schema import EVENT_SMS_RECEIVED, sms_received
+from providers.models import IncomingSms
 
-logger = logging.getLogger(__name__)
+__all__ = ["EVENT_SMS_RECEIVED", "SIGNATURE_HEADER", "parse_sms_received", "sign", "verify_signature"]
 
-PROVIDER = ProviderId.KIWI.value
 SIGNATURE_HEADER = "X-Webhook-Signature"
-EVENT_SMS_RECEIVED = "sms.received"
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -43,46 +38,4 @@ def verify_signature(body: bytes, signature: str, secret: str) -> bool:
 
 def parse_sms_received(body: bytes) -> tuple[str, IncomingSms]:
     """(rental id, message) from an `sms.received` payload; UnexpectedResponse otherwise."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise UnexpectedResponse(provider=PROVIDER) from None
-    if not isinstance(data, dict) or data.get("event") != EVENT_SMS_RECEIVED:
-        raise _bad("event")
-    rental_id = _str(data, "rentalId")
-    received_raw = _str(data, "receivedAt")
-    code = data.get("otpCode")
-    if code is not None and not isinstance(code, str):
-        raise _bad("otpCode")
-    text = data.get("smsText")
-    if text is not None and not isinstance(text, str):
-        raise _bad("smsText")
-    message = IncomingSms(
-        message_id=f"wh:{received_raw}:{code or ''}",
-        code=code or None,
-        text=text or "",
-        received_at=_parse_time(received_raw),
-    )
-    return rental_id, message
-
-
-def _bad(field: str) -> UnexpectedResponse:
-    logger.warning("kiwi webhook: missing or ill-typed field %r", field)
-    return UnexpectedResponse(provider=PROVIDER)
-
-
-def _str(data: dict[str, object], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        raise _bad(key)
-    return value
-
-
-def _parse_time(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise _bad("receivedAt") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    return sms_received(body)

@@ -124,6 +124,15 @@ def injected_response(rule: Rule) -> Response:
     return Response(b"", status_code=rule.status, headers=headers)
 
 
+def altered_response(rule: Rule, processed: Response) -> Response:
+    """fail_after_next / truncate_next: the request was processed, the client gets this instead."""
+    if not rule.truncate:
+        return injected_response(rule)
+    body = bytes(processed.body)
+    # Half the body: never valid JSON (an object or a list needs its closing bracket).
+    return Response(body[: len(body) // 2], status_code=processed.status_code, media_type="application/json")
+
+
 class RateLimiter:
     """Sliding 60 s window per bucket (API key); None = unlimited."""
 

@@ -105,7 +105,8 @@ class RecordedRequest:
 
 @dataclass
 class Rule:
-    """An injected fault (fail_next) or latency (delay_next / stall_next) for matching requests."""
+    """An injected fault (fail_next, fail_after_next, truncate_next) or latency (delay_next /
+    stall_next) for matching requests."""
 
     method: str
     path_prefix: str
@@ -114,6 +115,7 @@ class Rule:
     body: dict[str, Any] | str | None = None
     headers: dict[str, str] | None = None
     seconds: float = 0.0
+    truncate: bool = False  # truncate_next: send the real answer's first half
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method in ("*", method)) and path.startswith(self.path_prefix)

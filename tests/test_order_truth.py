@@ -1,0 +1,158 @@
+"""What the chat says is true: refunds, expiry, bundles, reminders, long cards, plans after Extend."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from providers.gotsms.simulator.sim import GotSmsSimulator
+from providers.nonvoip.simulator.sim import NonVoipSimulator
+from storage.database import to_db_time
+from tests.helpers import GOTSMS_TOKEN, NONVOIP_EMAIL, NONVOIP_PASSWORD, Chat, ticks
+
+
+async def _buy_nonvoip(chat: Chat, section: str, service: str) -> None:
+    await chat.open_nonvoip_confirmation(section, service)
+    chat.press("Confirm")
+    await chat.expect("waiting for the SMS")
+
+
+async def test_a_nonvoip_order_that_expires_without_a_code_is_announced_refunded(
+    bot: Any, nonvoip: NonVoipSimulator, chat: Chat
+) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
+    await chat.connect_nonvoip()
+    await _buy_nonvoip(chat, "10-minutes", "Instagram")
+    (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
+    nonvoip.expire(order.order_id)
+    notice = await chat.expect("expired without a code")
+    assert "refunded by the provider" in notice.text
+
+
+async def test_a_long_number_that_got_a_code_then_expired_says_so(
+    bot: Any, nonvoip: NonVoipSimulator, chat: Chat
+) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
+    await chat.connect_nonvoip()
+    await _buy_nonvoip(chat, "1-day", "Telegram")
+    (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
+    nonvoip.receive_sms(order.order_id, "Telegram code 73737")
+    await chat.expect("🔑 73737")
+    nonvoip.expire(order.order_id)
+    notice = await chat.expect("expired after its code")
+    assert "without a code" not in notice.text and "refunded by the provider" not in notice.text
+
+
+async def test_each_sms_of_a_bundle_arrives_under_its_own_service(
+    bot: Any, nonvoip: NonVoipSimulator, chat: Chat
+) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("20.00"))
+    await chat.connect_nonvoip()
+    chat.send("/buy")
+    await chat.expect("choose a provider")
+    chat.press("NonVoipUsNumber")
+    await chat.expect("choose a section")
+    chat.press("30-days")
+    await chat.expect("share one number")
+    chat.press_starting("WhatsApp")
+    await chat.expect("Selected: 1")
+    chat.press_starting("Telegram")
+    await chat.expect("Selected: 2")
+    chat.press_starting("Continue with 2")
+    await chat.expect("Confirm your order")
+    chat.press("Confirm")
+    await chat.expect("waiting for the SMS")
+    await ticks(bot, 2)
+    orders = nonvoip.orders_of(NONVOIP_EMAIL)
+    by_service = {o.service: o for o in orders} if len(orders) > 1 else None
+    if by_service is not None:  # one order per service, one number
+        assert len({o.number for o in orders}) == 1
+        nonvoip.receive_sms(by_service["WhatsApp"].order_id, "WhatsApp code 11111")
+        nonvoip.receive_sms(by_service["Telegram"].order_id, "Telegram code 22222")
+    else:  # one order for the bundle: each SMS names its service
+        nonvoip.receive_sms(orders[0].order_id, "WhatsApp code 11111", service="WhatsApp")
+        nonvoip.receive_sms(orders[0].order_id, "Telegram code 22222", service="Telegram")
+    whatsapp = await chat.expect("🔑 11111")
+    telegram = await chat.expect("🔑 22222")
+    assert "Service: WhatsApp" in whatsapp.text and "Service: Telegram" in telegram.text
+
+
+async def test_a_long_rental_is_reminded_once_per_term_and_again_after_renewal(
+    bot: Any, nonvoip: NonVoipSimulator, chat: Chat
+) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("20.00"))
+    await chat.connect_nonvoip()
+    await _buy_nonvoip(chat, "1-day", "Telegram")
+    services = bot.bot_data["services"]
+    (order,) = await services.orders.active_for_chat(chat.chat_id)
+    now = datetime.now(UTC)
+    # A day has nearly passed: an hour left of the day's term.
+    await services.db.execute(
+        "UPDATE orders SET created_at = ?, expires_at = ? WHERE id = ?",
+        (to_db_time(now - timedelta(hours=23)), to_db_time(now + timedelta(hours=1)), order.id),
+    )
+    reminder = await chat.expect("Renew it to keep the number")
+    assert "Renew" in reminder.button_labels
+    await ticks(bot, 4)
+    assert sum("Renew it to keep" in m.text for m in chat.tg.sent(chat.chat_id)) == 1
+    chat.press("Renew")
+    await chat.expect("for how long")
+    chat.press("Renew 1 day")
+    await ticks(bot, 2)
+    # The new term nears its end too.
+    await services.db.execute(
+        "UPDATE orders SET expires_at = ? WHERE id = ?", (to_db_time(now + timedelta(hours=2)), order.id)
+    )
+    await ticks(bot, 4)
+    assert sum("Renew it to keep" in m.text for m in chat.tg.sent(chat.chat_id)) == 2
+
+
+async def test_a_refunded_gotsms_rent_stays_refunded(bot: Any, gotsms: GotSmsSimulator, chat: Chat) -> None:
+    gotsms.add_account(GOTSMS_TOKEN, Decimal("30.00"))
+    await chat.connect_gotsms()
+    await chat.buy_gotsms("Telegram", "1 day")
+    chat.press("Refund")
+    await chat.expect("refund")
+    chat.press("Yes, refund")
+    card = await chat.expect("cancelled — refunded")
+    assert "Refresh" not in card.button_labels
+    await ticks(bot, 4)
+    chat.send("/history")
+    history = await chat.expect("History")
+    assert "refunded" in history.text and "done" not in history.text
+
+
+async def test_the_order_card_stays_within_telegram_limits_with_many_sms(
+    bot: Any, gotsms: GotSmsSimulator, chat: Chat
+) -> None:
+    gotsms.add_account(GOTSMS_TOKEN, Decimal("100.00"))
+    await chat.connect_gotsms()
+    await chat.buy_gotsms("Telegram", "1 month")
+    (rent,) = gotsms.rents_of(GOTSMS_TOKEN)
+    filler = "x" * 400
+    for index in range(40):
+        gotsms.receive_sms(rent.id, f"Telegram code {10000 + index} {filler}")
+    await chat.expect("🔑 10039", timeout=20)
+    chat.send("/orders")
+    card = await chat.expect("and 35 more")
+    assert len(card.raw_text) <= 4096
+    for code in ("10035", "10039"):
+        assert code in card.text
+    chat.send("/history")  # an active order is not in the history; the command still answers
+    await chat.expect("istory")
+
+
+async def test_extend_shows_the_new_plan_and_price(bot: Any, gotsms: GotSmsSimulator, chat: Chat) -> None:
+    gotsms.add_account(GOTSMS_TOKEN, Decimal("100.00"))
+    await chat.connect_gotsms()
+    await chat.buy_gotsms("Telegram", "1 day")
+    (rent,) = gotsms.rents_of(GOTSMS_TOKEN)
+    day_price = rent.price
+    chat.press("Extend")
+    await chat.expect("to a longer plan")
+    await chat.tg.wait_for_callback_answer(chat.press_starting("1 month"))
+    (rent,) = gotsms.rents_of(GOTSMS_TOKEN)
+    card = chat.tg.messages(chat.chat_id)[-1]
+    assert "Plan: 1 month" in card.text
+    assert f"${rent.price.quantize(Decimal('0.01'))}" in card.text and rent.price > day_price
