@@ -17,6 +17,8 @@ from datetime import UTC
 
 import httpx
 
+from providers.parsing import when
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -96,7 +98,8 @@ def requested_wait(response: httpx.Response, *, now: float | None = None) -> flo
 
 
 def parse_retry_after(response: httpx.Response, *, now: float | None = None) -> float | None:
-    """Seconds to wait from `Retry-After` (seconds or HTTP date), else `X-RateLimit-Reset`.
+    """Seconds to wait from `Retry-After` (seconds or HTTP date), else `X-RateLimit-Reset`
+    (epoch seconds, seconds from now, or an ISO 8601 time).
 
     Never negative, never raises: a value that cannot be read is None.
     """
@@ -109,7 +112,10 @@ def parse_retry_after(response: httpx.Response, *, now: float | None = None) -> 
         return None
     reset_at = _finite(reset)
     if reset_at is None:
-        return None
+        moment = when(reset)  # an ISO 8601 time (NonVoipUsNumber documents this form)
+        if moment is None:
+            return None
+        return max(0.0, moment.timestamp() - now)
     # Some APIs send epoch seconds, others "seconds from now": epoch values are huge.
     return max(0.0, reset_at - now) if reset_at > 1e9 else max(0.0, reset_at)
 

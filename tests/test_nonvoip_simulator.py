@@ -163,18 +163,40 @@ async def test_premium_then_auction_retry(sim: NonVoipSimulator, http: httpx.Asy
     assert sim.balance_of(EMAIL) == Decimal("9.55")  # 0.36 + 25 % = 0.45
 
 
-async def test_multi_service_30_days(sim: NonVoipSimulator, http: httpx.AsyncClient) -> None:
+async def test_multi_service_30_days_one_order_per_service(sim: NonVoipSimulator, http: httpx.AsyncClient) -> None:
     form = {**AUTH, "product_ids[]": [str(WHATSAPP_30D), str(TELEGRAM_30D)]}
-    order = (await http.post("/api/order", data=form)).json()["message"][0]
-    assert order["status"] == "Active" and order["type"] == "long_term"
-    assert order["service"] == "WhatsApp, Telegram"
-    expires = datetime.strptime(order["expires"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
-    assert abs(expires - datetime.now(timezone.utc) - timedelta(days=30)) < timedelta(minutes=1)
+    whatsapp, telegram = (await http.post("/api/order", data=form)).json()["message"]
+    assert [whatsapp["service"], telegram["service"]] == ["WhatsApp", "Telegram"]
+    assert whatsapp["order_id"] != telegram["order_id"] and whatsapp["number"] == telegram["number"]
+    for order in (whatsapp, telegram):
+        assert order["status"] == "Active" and order["type"] == "long_term"
+        expires = datetime.strptime(order["expires"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+        assert abs(expires - datetime.now(timezone.utc) - timedelta(days=30)) < timedelta(minutes=1)
     assert sim.balance_of(EMAIL) == Decimal("6.00")
-    assert sim.order(order["order_id"]).product_ids == [str(WHATSAPP_30D), str(TELEGRAM_30D)]
+    assert sim.order(whatsapp["order_id"]).product_ids == [str(WHATSAPP_30D)]
+    # Each order of the bundle receives its own SMS; service + number finds the right one.
+    sim.receive_sms(telegram["order_id"], "Telegram code 41414")
+    got = (await _call(http, "getsms", service="Telegram", number=telegram["number"])).json()
+    assert (got["service"], got["pin"]) == ("Telegram", "41414")
+    waiting = (await _call(http, "getsms", order_id=whatsapp["order_id"])).json()
+    assert waiting["message"] == "No SMS received yet"
     six = await _call(http, "order", product_ids=[9044, 8555, 8560, 8571, 8590, 8602])
     short = await _call(http, "order", product_ids=[WHATSAPP_30D, INSTAGRAM])
     assert six.json()["status"] == short.json()["status"] == "error"
+
+
+async def test_multi_service_as_one_order_names_the_service_of_each_sms(
+    sim: NonVoipSimulator, http: httpx.AsyncClient
+) -> None:
+    sim.bundle_answer = "one_order"
+    (order,) = (await _call(http, "order", product_ids=[WHATSAPP_30D, TELEGRAM_30D])).json()["message"]
+    assert order["service"] == "WhatsApp, Telegram" and sim.balance_of(EMAIL) == Decimal("6.00")
+    assert sim.order(order["order_id"]).product_ids == [str(WHATSAPP_30D), str(TELEGRAM_30D)]
+    sim.receive_sms(order["order_id"], "Telegram code 52525", service="Telegram")
+    got = (await _call(http, "getsms", order_id=order["order_id"])).json()
+    assert (got["service"], got["pin"]) == ("Telegram", "52525")
+    with pytest.raises(ValueError):
+        sim.receive_sms(order["order_id"], "Discord code 1234", service="Discord")
 
 
 async def test_country_order_has_sb_id(sim: NonVoipSimulator, http: httpx.AsyncClient) -> None:
@@ -265,6 +287,32 @@ async def test_fail_and_delay_next(sim: NonVoipSimulator, http: httpx.AsyncClien
         with pytest.raises(httpx.ReadTimeout):
             await _call(impatient, "order", product_id=INSTAGRAM)
     assert len(sim.orders_of(EMAIL)) == 1  # processed although the client gave up
+
+
+async def test_lose_answer_next_processes_then_answers_500_or_truncated_json(
+    sim: NonVoipSimulator, http: httpx.AsyncClient
+) -> None:
+    sim.lose_answer_next("/api/order", 500, {"status": "error", "message": "Internal error"})
+    lost = await _call(http, "order", product_id=INSTAGRAM)
+    assert lost.status_code == 500 and lost.json()["message"] == "Internal error"
+    sim.lose_answer_next("/manager/api/order", truncate=True)
+    cut = await _call(http, "order", product_id=INSTAGRAM)
+    assert cut.status_code == 200 and cut.text.startswith('{"status":"success"')
+    with pytest.raises(ValueError):
+        cut.json()
+    assert len(sim.orders_of(EMAIL)) == 2 and sim.balance_of(EMAIL) == Decimal("9.28")  # both bought
+    assert (await _call(http, "balance")).json()["balance"] == "9.28"  # the rules were used up
+
+
+async def test_faults_hit_any_endpoint_a_share_of_the_time(sim: NonVoipSimulator, http: httpx.AsyncClient) -> None:
+    sim.fail_next("*", 503, "Service Unavailable", times=10, chance=0.5)
+    statuses = [(await _call(http, path)).status_code for path in ("balance", "products") * 20]
+    assert statuses.count(503) == 10 and 200 in statuses[: statuses.index(503) + 12]  # spread, not a burst
+    assert {path for status, path in zip(statuses, ("balance", "products") * 20) if status == 503} == {
+        "balance", "products"}  # any endpoint
+    sim.delay_next("/api/balance", 0.3, email="someone-else@example.com")
+    async with httpx.AsyncClient(base_url=sim.base_url, timeout=0.2) as impatient:
+        assert (await _call(impatient, "balance")).status_code == 200  # only that account waits
 
 
 async def test_sandbox_demo_account_and_auto_sms() -> None:

@@ -293,3 +293,9 @@ def test_parse_retry_after_is_never_negative_and_never_raises(
 )
 def test_money_reads_thousands_commas_and_refuses_to_guess_a_decimal_comma(raw: str, expected: Decimal | None) -> None:
     assert money(raw) == expected
+
+
+def test_an_iso_8601_rate_limit_reset_is_read_as_seconds_from_now() -> None:
+    now = datetime(2026, 12, 2, 12, 0, 0, tzinfo=UTC)
+    response = httpx.Response(429, headers={"X-RateLimit-Reset": "2026-12-02T12:00:30Z"})
+    assert parse_retry_after(response, now=now.timestamp()) == 30.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import time
 from collections import deque
 from email import policy as email_policy
@@ -99,6 +100,7 @@ class RuleQueue:
 
     def __init__(self) -> None:
         self._rules: list[Rule] = []
+        self._rng = random.Random("nonvoip-faults")
 
     def add(self, rule: Rule) -> None:
         if rule.times > 0:
@@ -108,7 +110,7 @@ class RuleQueue:
         if not self._rules:  # the hot path (benchmark polling) pays nothing when no rule is set
             return None
         for rule in self._rules:
-            if rule.matches(path, email):
+            if rule.matches(path, email) and (rule.chance >= 1 or self._rng.random() < rule.chance):
                 rule.times -= 1
                 if rule.times <= 0:
                     self._rules.remove(rule)
@@ -116,8 +118,14 @@ class RuleQueue:
         return None
 
 
-def injected_response(rule: Rule) -> Response:
-    """fail_next: a dict is sent as JSON, a str verbatim (to simulate garbage), None as an empty body."""
+def injected_response(rule: Rule, processed: Response | None = None) -> Response:
+    """fail_next: a dict is sent as JSON, a str verbatim (to simulate garbage), None as an empty body.
+
+    lose_answer_next (`processed` = the real answer): with `truncate`, the real JSON body cut in
+    half (a connection that broke mid-answer), else the rule's status and body."""
+    if rule.truncate and processed is not None:
+        cut = processed.body[: max(1, len(processed.body) // 2)]
+        return Response(cut, status_code=rule.status or processed.status_code, media_type="application/json")
     headers = dict(rule.headers or {})
     if isinstance(rule.body, dict):
         return JSONResponse(rule.body, status_code=rule.status, headers=headers)

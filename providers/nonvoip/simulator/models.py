@@ -41,6 +41,7 @@ class SimOrder:
     price: Decimal
     expires_at: datetime
     sms: list[tuple[str, str]] = field(default_factory=list)  # (text, pin), oldest first
+    sms_services: list[str] = field(default_factory=list)  # the service each SMS is for (getsms `service`)
     sms_times: list[float] = field(default_factory=list)  # time.time() of each SMS
     online_until: datetime | None = None
     refunded: bool = False
@@ -90,7 +91,7 @@ class RecordedRequest:
 
 @dataclass
 class Rule:
-    """An injected fault (fail_next) or latency (delay_next) for requests to a path."""
+    """An injected fault (fail_next, lose_answer_next) or latency (delay_next) for requests to a path."""
 
     path: str
     times: int
@@ -99,6 +100,8 @@ class Rule:
     headers: dict[str, str] | None = None
     seconds: float = 0.0
     email: str | None = None  # only this account's requests (a per-account 429 storm)
+    chance: float = 1.0  # the share of matching requests it hits (seeded: runs repeat)
+    truncate: bool = False  # lose_answer_next: the real answer, cut short, instead of `body`
 
     def matches(self, path: str, email: str | None = None) -> bool:
         if self.email is not None and self.email != email:
