@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -31,18 +33,38 @@ from providers.errors import (
     RateLimited,
     UnexpectedResponse,
 )
-from providers.gotsms.client import (
-    GOTSMS_LIVE_ACTIONS,
-    GotSmsClient,
+from providers.base import (
+    Activatable,
+    Cancellable,
+    DecisionAccepting,
+    FeedItem,
+    Finishable,
+    OrderListing,
+    PlanCatalogue,
+    Rejectable,
+    Renewable,
+    RentManaging,
+    Reusable,
+    UnreadFeed,
+)
+from providers.gotsms.capabilities import CAPABILITIES
+from providers.gotsms.client import GotSmsClient
+from providers.gotsms.domain import Rent
+from providers.http import create_http_client
+from providers.models import (
+    Action,
     MessagePage,
     NumberStatus,
+    OrderRequest,
+    OrderStatus,
     Plan,
-    Rent,
+    PollStrategy,
+    ProviderId,
+    RemoteOrder,
+    Section,
 )
-from providers.http import create_http_client
-from providers.models import Offer, OrderStatus, ProviderId, RemoteOrder, Section
-from providers.registry import ProviderEndpoints, make_client
-from providers.gotsms.simulator.sim import GotSmsSimulator
+from providers.registry import ProviderEndpoints, capabilities_of, make_client
+from providers.gotsms.simulator.sim import GotSmsSimulator, LostAnswer
 from providers.simulation.loopback_server import LoopbackServer
 
 SECRET = "TOPSECRETgotsmsToken4242"  # part of every test token; must never show up anywhere
@@ -100,8 +122,20 @@ def assert_clean(exc: BaseException) -> None:
     assert_secret_absent(exc, SECRET)
 
 
-async def raises(kind: type[ProviderError], call: Awaitable[Any]) -> ProviderError:
-    return await raises_clean(kind, call, provider="gotsms", secret=SECRET)
+E = TypeVar("E", bound=ProviderError)
+# What a live rent of unknown plan offers: the "*" row of the actions table.
+LIVE_SUPERSET = frozenset({Action.WAKE_UP, Action.AUTO_RENEW, Action.EXTEND, Action.REFUND, Action.MESSAGES,
+                           Action.REFRESH})
+
+
+async def raises(kind: type[E], call: Awaitable[Any]) -> E:
+    error = await raises_clean(kind, call, provider="gotsms", secret=SECRET)
+    assert isinstance(error, kind)
+    return error
+
+
+def actions(order: RemoteOrder, kind: str = "") -> frozenset[Action]:
+    return CAPABILITIES.order_actions(order.status, kind)
 
 
 def calls(sim: GotSmsSimulator, token: str, method: str, path: str) -> int:
@@ -202,9 +236,9 @@ async def test_sections_and_offers_one_per_service(gs: GotSmsClient) -> None:
     for section in ("duration", "sms"):
         offers = await gs.list_offers(section)
         kinds = [p for p in plans if p.billing_type == section]
-        assert {o.service for o in offers} == {p.service_id for p in kinds}
+        assert {o.service_id for o in offers} == {p.service_id for p in kinds}
         for offer in offers:
-            cheapest = min(p.price for p in kinds if p.service_id == offer.service)
+            cheapest = min(p.price for p in kinds if p.service_id == offer.service_id)
             assert offer.price == cheapest and offer.section == section
             assert offer.stock is None and offer.duration_minutes is None and offer.name
     await raises(InvalidRequest, gs.list_offers("nope"))
@@ -225,16 +259,30 @@ async def test_create_rent_charges_and_maps(sim: GotSmsSimulator, gs: GotSmsClie
     assert rent.id == order.order_id and rent.plan_id == str(plan["id"])
     (post,) = [r for r in sim.requests if r.method == "POST" and r.path == RENTS and r.token == token]
     assert post.json == {"plan_id": str(plan["id"]), "area_code": "212"}
-    assert gs.actions(order) == GOTSMS_LIVE_ACTIONS
+    assert actions(order) == LIVE_SUPERSET
 
 
 async def test_place_order_rents_the_plan(sim: GotSmsSimulator, gs: GotSmsClient, token: str) -> None:
     plan = sim_plan(sim, billing_type="sms")
-    offer = Offer(section="sms", service=str(plan["id"]), name="x", price=Decimal("1"), stock=None)
-    order = await gs.place_order(offer, idempotency_key="k1")
+    service_id = plan["service"]["id"]
+    request = OrderRequest(section="sms", service_ids=(service_id,), plan_id=str(plan["id"]),
+                           max_price=Decimal("1"), idempotency_key="k1")
+    placed = await gs.place_order(request)
+    (order,) = placed.orders
     assert sim.rents_of(token)[0].id == order.order_id
     posts = [r for r in sim.requests if r.method == "POST" and r.path == RENTS and r.token == token]
     assert [p.json for p in posts] == [{"plan_id": str(plan["id"])}]
+    assert "Idempotency-Key" not in str(posts[0].json)
+    # The order names the SERVICE (what a purchase is reconciled by) and the plan in words.
+    assert order.service == service_id != order.plan and order.plan == plan["duration_translation"]
+    assert order.created_at is not None and order.created_at.tzinfo is not None
+    assert order.created_at == sim.rent(order.order_id).active_from.replace(microsecond=0)
+
+
+async def test_place_order_without_a_plan_buys_nothing(sim: GotSmsSimulator, gs: GotSmsClient, token: str) -> None:
+    request = OrderRequest(section="duration", service_ids=(sim.service_id("Telegram"),))
+    await raises(InvalidRequest, gs.place_order(request))
+    assert calls(sim, token, "POST", RENTS) == 0
 
 
 async def test_create_rent_insufficient_balance(sim: GotSmsSimulator, http: httpx.AsyncClient, token: str) -> None:
@@ -250,7 +298,7 @@ async def test_create_rent_5xx_is_ambiguous_and_never_retried(
         sim: GotSmsSimulator, gs: GotSmsClient, token: str, status: int) -> None:
     sim.fail_next("POST", RENTS, status)
     error = await raises(ProviderUnavailable, gs.create_rent(str(sim_plan(sim)["id"])))
-    assert error.may_have_charged is True  # type: ignore[attr-defined]
+    assert error.may_have_charged is True
     assert calls(sim, token, "POST", RENTS) == 1
 
 
@@ -258,8 +306,20 @@ async def test_create_rent_unreadable_success_may_have_charged(
         sim: GotSmsSimulator, gs: GotSmsClient, token: str) -> None:
     sim.fail_next("POST", RENTS, 201, body="<html>ok</html>")
     error = await raises(ProviderUnavailable, gs.create_rent(str(sim_plan(sim)["id"])))
-    assert error.may_have_charged is True  # type: ignore[attr-defined]
+    assert error.may_have_charged is True
     assert calls(sim, token, "POST", RENTS) == 1
+
+
+@pytest.mark.parametrize("how", list(LostAnswer))
+async def test_purchase_whose_answer_is_lost_is_ambiguous_and_reconciled(
+        sim: GotSmsSimulator, gs: GotSmsClient, token: str, how: LostAnswer) -> None:
+    plan = sim_plan(sim, duration_type="week")
+    sim.lose_answer_next("POST", RENTS, how)
+    error = await raises(ProviderUnavailable, gs.create_rent(str(plan["id"])))
+    assert error.may_have_charged is True and calls(sim, token, "POST", RENTS) == 1
+    (bought,) = sim.rents_of(token)  # it WAS bought: reconciliation finds it by service
+    (found,) = await gs.recent_orders(bought.active_from.replace(microsecond=0))
+    assert found.order_id == bought.id and found.service == plan["service"]["id"]
 
 
 async def test_create_rent_429_is_refused_not_retried(sim: GotSmsSimulator, gs: GotSmsClient, token: str) -> None:
@@ -272,7 +332,7 @@ async def test_create_rent_429_is_refused_not_retried(sim: GotSmsSimulator, gs: 
 async def test_create_rent_connection_refused_did_not_charge(http: httpx.AsyncClient) -> None:
     dead = GotSmsClient(http, f"http://127.0.0.1:{free_port()}", "x" + SECRET, retry_delay=0.01)
     error = await raises(ProviderUnavailable, dead.create_rent("p"))
-    assert error.may_have_charged is False  # type: ignore[attr-defined]
+    assert error.may_have_charged is False
     await raises(ProviderUnavailable, dead.get_balance())
 
 
@@ -285,15 +345,18 @@ async def test_list_rents_get_order_and_active(sim: GotSmsSimulator, gs: GotSmsC
     day = by_id[daily.order_id]
     assert isinstance(day, Rent) and day.plan is not None and day.plan.id == str(day_plan["id"])
     assert day.order == daily and day.auto_renew is False and isinstance(day.can_wake_up, bool)
-    assert day.transition_options and all(isinstance(o, (Plan, dict)) for o in day.transition_options)
-    assert any(isinstance(o, Plan) and o.monthly for o in day.transition_options)
-    assert by_id[monthly.order_id].plan.monthly  # type: ignore[union-attr]
+    assert day.transition_options and all(isinstance(o, Plan) for o in day.transition_options)
+    assert all(o.monthly and o.service_id == day.order.service for o in day.transition_options)
+    assert day.order.plan == day_plan["duration_translation"] and day.plan.kind == "duration:day"
+    monthly_plan = by_id[monthly.order_id].plan
+    assert monthly_plan is not None and monthly_plan.monthly
     assert await gs.get_order(monthly.order_id) == monthly
     sim.finish(daily.order_id)
     assert [o.order_id for o in await gs.active_orders()] == [monthly.order_id]
     assert sim.requests[-1].query.get("status") == "active"
     finished = await gs.get_order(daily.order_id)
-    assert finished.status is OrderStatus.COMPLETED and gs.actions(finished) == frozenset()
+    assert finished.status is OrderStatus.COMPLETED and actions(finished) == frozenset()
+    assert finished.refunded is None  # "finished" says nothing about money
     assert [r.order.order_id for r in await gs.list_rents(phone=monthly.phone)] == [monthly.order_id]
     await raises(OrderNotFound, gs.get_order("00000000-0000-0000-0000-000000000000"))
 
@@ -314,10 +377,18 @@ async def test_list_rents_pages(sim: GotSmsSimulator, gs: GotSmsClient, token: s
 async def test_transition_daily_to_monthly(sim: GotSmsSimulator, gs: GotSmsClient, token: str) -> None:
     daily, _ = await rent_of(gs, sim, duration_type="day")
     (rent,) = await gs.list_rents()
-    target = next(o for o in rent.transition_options if isinstance(o, Plan))
+    options = await gs.extension_plans(daily.order_id)
+    assert options == rent.transition_options and [p.duration_in_type for p in options] == [1, 3, 6, 12]
+    target = options[1]  # 3 months
+    balance = sim.balance_of(token)
     order = await gs.transition(daily.order_id, target.id)
     assert order.order_id == daily.order_id and order.status is OrderStatus.WAITING
     assert sim.rent(daily.order_id).plan_id == target.id
+    # The rent as it is now: the new plan in words, its price, the longer term.
+    assert order.plan == "3 months" and order.price == target.price
+    assert sim.balance_of(token) == balance - target.price
+    assert order.expires_at == sim.rent(daily.order_id).active_till.replace(microsecond=0)
+    assert await gs.extension_plans(daily.order_id) == []
     assert calls(sim, token, "POST", f"{RENTS}/{daily.order_id}/transition") == 1
     # Now monthly: the provider refuses another transition, with its reason.
     error = await raises(NotAllowedNow, gs.transition(daily.order_id, target.id))
@@ -330,7 +401,7 @@ async def test_transition_5xx_is_not_retried(sim: GotSmsSimulator, gs: GotSmsCli
     path = f"{RENTS}/{daily.order_id}/transition"
     sim.fail_next("POST", path, 503)
     error = await raises(ProviderUnavailable, gs.transition(daily.order_id, "any"))
-    assert error.may_have_charged is True  # type: ignore[attr-defined]
+    assert error.may_have_charged is True
     assert calls(sim, token, "POST", path) == 1
 
 
@@ -351,14 +422,26 @@ async def test_auto_renewal_toggle_and_refusal(sim: GotSmsSimulator, gs: GotSmsC
     assert sim.rent(monthly.order_id).auto_renew is False
 
 
+async def test_toggle_whose_answer_is_lost_is_not_repeated(
+        sim: GotSmsSimulator, gs: GotSmsClient, token: str) -> None:
+    monthly, _ = await rent_of(gs, sim, duration_type="month")
+    path = f"{RENTS}/{monthly.order_id}/renewal/toggle"
+    sim.lose_answer_next("POST", path, LostAnswer.DROPPED)
+    error = await raises(ProviderUnavailable, gs.toggle_auto_renewal(monthly.order_id))
+    assert error.may_have_charged is False and "refresh" in error.user_message  # a toggle charges nothing
+    assert calls(sim, token, "POST", path) == 1 and sim.rent(monthly.order_id).auto_renew is True
+
+
 async def test_refund_allowed(sim: GotSmsSimulator, gs: GotSmsClient, token: str) -> None:
     order, _ = await rent_of(gs, sim, duration_type="day")
     refunded = await gs.refund(order.order_id)
     assert refunded.status is OrderStatus.CANCELLED and refunded.refunded is True
     assert refunded.order_id == order.order_id and refunded.phone == order.phone
     assert sim.balance_of(token) == Decimal("50.00") and sim.rent(order.order_id).refunded
-    assert gs.actions(refunded) == frozenset()
-    assert (await gs.get_order(order.order_id)).status in (OrderStatus.CANCELLED, OrderStatus.COMPLETED)
+    assert actions(refunded) == frozenset()
+    # Read back, a refunded rent is just "finished": the client says COMPLETED, refund unknown.
+    read_back = await gs.get_order(order.order_id)
+    assert read_back.status is OrderStatus.COMPLETED and read_back.refunded is None
     cancelled, _ = await rent_of(gs, sim, duration_type="day")
     assert (await gs.cancel(cancelled.order_id)).refunded is True
 
@@ -388,13 +471,14 @@ async def test_unread_messages_one_request_and_mark_as_read(
     two = sim.receive_sms(second.order_id, "Code 222222", "222222")
     before = calls(sim, token, "GET", "/api/messages/unread")
     peeked = await gs.unread_messages(mark_as_read=False)
-    assert {(rid, sms.message_id) for rid, sms in peeked} == {(first.order_id, one), (second.order_id, two)}
+    assert all(isinstance(i, FeedItem) for i in peeked)
+    assert {(i.order_id, i.sms.message_id) for i in peeked} == {(first.order_id, one), (second.order_id, two)}
     assert sim.requests[-1].query.get("mark_as_read") in ("0", "false")
     got = await gs.unread_messages()
     assert calls(sim, token, "GET", "/api/messages/unread") == before + 2  # one request each
     assert sim.requests[-1].query.get("per_page") == "100"
     assert sim.requests[-1].query.get("mark_as_read") in ("1", "true")
-    sms = dict((s.message_id, (rid, s)) for rid, s in got)
+    sms = {i.sms.message_id: (i.order_id, i.sms) for i in got}
     rid, message = sms[one]
     assert rid == first.order_id and message.code == "111111" and message.text == "Your code is 111111"
     assert message.received_at is not None and message.received_at.tzinfo is not None
@@ -408,7 +492,7 @@ async def test_unread_messages_more_than_a_page(sim: GotSmsSimulator, gs: GotSms
     gs.page_size = 3
     before = calls(sim, token, "GET", "/api/messages/unread")
     got = await gs.unread_messages()
-    assert {s.message_id for _, s in got} == ids and len(got) == 7
+    assert {i.sms.message_id for i in got} == ids and len(got) == 7
     assert calls(sim, token, "GET", "/api/messages/unread") == before + 3  # 3 + 3 + 1
     # Read messages leave the unread set, so the rest is always on page 1 again.
     pages = [r.query.get("page") for r in sim.requests if r.path == "/api/messages/unread" and r.token == token]
@@ -416,8 +500,8 @@ async def test_unread_messages_more_than_a_page(sim: GotSmsSimulator, gs: GotSms
     # Without marking, the pages are walked in order.
     more = {sim.receive_sms(order.order_id, f"Again {i}", None) for i in range(5)}
     peeked = await gs.unread_messages(mark_as_read=False)
-    assert {s.message_id for _, s in peeked} == more
-    assert all(s.code is None for _, s in peeked)
+    assert {i.sms.message_id for i in peeked} == more
+    assert all(i.sms.code is None for i in peeked)
 
 
 async def test_messages_across_rents(sim: GotSmsSimulator, gs: GotSmsClient) -> None:
@@ -426,9 +510,9 @@ async def test_messages_across_rents(sim: GotSmsSimulator, gs: GotSmsClient) -> 
     a = sim.receive_sms(first.order_id, "A 123", "123")
     b = sim.receive_sms(second.order_id, "B 456", "456")
     everything = await gs.messages()
-    assert {(rid, s.message_id) for rid, s in everything} == {(first.order_id, a), (second.order_id, b)}
+    assert {(i.order_id, i.sms.message_id) for i in everything} == {(first.order_id, a), (second.order_id, b)}
     mine = await gs.messages(phone=second.phone)
-    assert [(rid, s.message_id) for rid, s in mine] == [(second.order_id, b)]
+    assert [(i.order_id, i.sms.message_id) for i in mine] == [(second.order_id, b)]
     gs.page_size = 1
     assert len(await gs.messages()) == 2
 
@@ -536,9 +620,14 @@ async def test_429_on_a_read_is_retried(sim: GotSmsSimulator, gs: GotSmsClient, 
 
 async def test_429_persisting_is_rate_limited(sim: GotSmsSimulator, gs: GotSmsClient, token: str) -> None:
     sim.fail_next("GET", "/api/messages/unread", 429, {"success": False, "message": "Slow down."}, times=3)
-    error = await raises(RateLimited, gs.unread_messages())
+    error = await raises(RateLimited, gs.unread_messages(mark_as_read=False))
     assert error.user_message == "Slow down."
     assert calls(sim, token, "GET", "/api/messages/unread") == 3
+    # Marking read is never repeated within a call: the next poll tick asks again.
+    sim.fail_next("GET", "/api/messages/unread", 429, {"success": False, "message": "Slow down."},
+                  headers={"Retry-After": "2"})
+    error = await raises(RateLimited, gs.unread_messages())
+    assert error.retry_after == 2 and calls(sim, token, "GET", "/api/messages/unread") == 4
 
 
 @pytest.mark.parametrize("body", ["<html>oops</html>", "", '{"success": true}', '["a"]',
@@ -597,11 +686,11 @@ async def test_429_waits_for_retry_after(
     assert len(hits) == 2 and hits[1] - hits[0] >= 0.29  # the retry waited as told
     script.append("30")  # longer than we wait: the caller gets RateLimited with the delay
     error = await raises(RateLimited, client.get_balance())
-    assert error.retry_after == 30 and error.user_message == "Too Many Attempts."  # type: ignore[attr-defined]
+    assert error.retry_after == 30 and error.user_message == "Too Many Attempts."
     assert len(hits) == 3
     script.append("1")  # a POST is never retried, even with a short Retry-After
     error = await raises(RateLimited, client.toggle_auto_renewal("r1"))
-    assert error.retry_after == 1 and len(hits) == 4  # type: ignore[attr-defined]
+    assert error.retry_after == 1 and len(hits) == 4
 
 
 async def test_token_never_in_repr_or_errors(sim: GotSmsSimulator, http: httpx.AsyncClient, token: str) -> None:
@@ -615,8 +704,135 @@ async def test_token_never_in_repr_or_errors(sim: GotSmsSimulator, http: httpx.A
 async def test_registry_builds_the_client(sim: GotSmsSimulator, http: httpx.AsyncClient, token: str) -> None:
     endpoints = ProviderEndpoints(nonvoip="http://n", kiwi="http://k", gotsms=sim.base_url)
     client = make_client(ProviderId.GOTSMS, {"token": token}, http, endpoints)
-    assert isinstance(client, GotSmsClient) and client.polling == "messages"
+    assert isinstance(client, GotSmsClient) and client.capabilities.poll is PollStrategy.UNREAD_FEED
+    assert capabilities_of(ProviderId.GOTSMS) is CAPABILITIES is client.capabilities
     assert (await client.get_balance()).amount == Decimal("50.00")
+
+
+# ---------------------------------------------------------------------- the typed contract
+
+
+async def test_capabilities_are_data() -> None:
+    assert CAPABILITIES.poll is PollStrategy.UNREAD_FEED and CAPABILITIES.chooses_plan
+    assert CAPABILITIES.reminds_before_end and not CAPABILITIES.idempotent_purchase
+    assert CAPABILITIES.order_page_url.startswith("https://app.gotsms.org")
+    every = {Action.REFUND, Action.MESSAGES, Action.REFRESH}
+    expected = {
+        "duration:month": every | {Action.WAKE_UP, Action.AUTO_RENEW},
+        "duration:day": every | {Action.WAKE_UP, Action.EXTEND},
+        "duration:week": every | {Action.WAKE_UP},
+        "duration:hour": every | {Action.WAKE_UP},
+        "sms:min": every,
+        "": LIVE_SUPERSET,
+    }
+    for kind, allowed in expected.items():
+        for status in (OrderStatus.WAITING, OrderStatus.RECEIVED):
+            assert CAPABILITIES.order_actions(status, kind) == allowed, kind
+        for status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+            assert CAPABILITIES.order_actions(status, kind) == frozenset(), kind
+
+
+async def test_client_has_the_abilities(gs: GotSmsClient) -> None:
+    for ability in (PlanCatalogue, OrderListing, RentManaging, Cancellable, UnreadFeed):
+        assert isinstance(gs, ability), ability.__name__
+    for absent in (Rejectable, Finishable, Reusable, Activatable, Renewable, DecisionAccepting):
+        assert not isinstance(gs, absent), absent.__name__
+
+
+async def test_service_and_section_plans(sim: GotSmsSimulator, gs: GotSmsClient) -> None:
+    telegram = sim.service_id("Telegram")
+    plans = await gs.service_plans(telegram, "duration")
+    assert plans and {p.service_id for p in plans} == {telegram} and {p.billing_type for p in plans} == {"duration"}
+    served = {p["id"] for p in sim.plans if p["service"]["id"] == telegram and p["billing_type"] == "duration"}
+    assert {p.id for p in plans} == served
+    assert {p.kind for p in plans} >= {"duration:day", "duration:month"}
+    sms = await gs.section_plans("sms")
+    assert {p.id for p in sms} == {p["id"] for p in sim.plans if p["billing_type"] == "sms"}
+    assert all(p.kind == "sms:min" for p in sms)
+    await raises(InvalidRequest, gs.service_plans(telegram, "nope"))
+
+
+async def test_recent_orders_any_status_and_stops_paging(
+        sim: GotSmsSimulator, gs: GotSmsClient, token: str) -> None:
+    sim.add_account(token, Decimal("500.00"))
+    old = [(await rent_of(gs, sim))[0] for _ in range(4)]
+    for rent in sim.rents_of(token):  # bought an hour ago
+        rent.active_from -= timedelta(hours=1)
+    since = datetime.now(UTC) - timedelta(minutes=10)
+    new, _ = await rent_of(gs, sim)
+    sim.finish(new.order_id)  # a finished rent is still a recent order
+    gs.page_size = 2
+    before = calls(sim, token, "GET", RENTS)
+    recent = await gs.recent_orders(since)
+    assert [o.order_id for o in recent] == [new.order_id] and recent[0].status is OrderStatus.COMPLETED
+    assert calls(sim, token, "GET", RENTS) - before == 2  # newest first: page 2 holds only older rents
+    everything = await gs.recent_orders(min(r.active_from for r in sim.rents_of(token)).replace(microsecond=0))
+    assert {o.order_id for o in everything} == {o.order_id for o in old} | {new.order_id}
+
+
+async def test_order_messages_share_the_feed_ids(sim: GotSmsSimulator, gs: GotSmsClient) -> None:
+    order, _ = await rent_of(gs, sim)
+    other, _ = await rent_of(gs, sim)
+    ids = [sim.receive_sms(order.order_id, f"Code {1000 + i}") for i in range(3)]
+    sim.receive_sms(other.order_id, "Code 9999")
+    fed = [i.sms for i in await gs.unread_messages() if i.order_id == order.order_id]
+    history = await gs.order_messages(order.order_id)
+    assert [m.message_id for m in history] == ids == [m.message_id for m in fed]  # oldest first
+    assert [(m.code, m.text) for m in history] == [(m.code, m.text) for m in fed]
+    assert all(m.received_at is not None and m.received_at.tzinfo is not None for m in history)
+    later = sim.rent(order.order_id).messages[2].received_at.replace(microsecond=0)
+    assert [m.message_id for m in await gs.order_messages(order.order_id, since=later)][-1] == ids[2]
+    assert await gs.unread_messages() == []  # reading a rent's messages marked nothing
+
+
+async def test_order_messages_pages_back(sim: GotSmsSimulator, gs: GotSmsClient, token: str) -> None:
+    order, _ = await rent_of(gs, sim)
+    ids = [sim.receive_sms(order.order_id, f"Code {i}", str(i)) for i in range(105)]
+    path = f"/api/numbers/{order.order_id}/messages"
+    history = await gs.order_messages(order.order_id)
+    assert [m.message_id for m in history] == ids and calls(sim, token, "GET", path) == 2
+
+
+@pytest.mark.parametrize("how", list(LostAnswer))
+async def test_lost_feed_answer_is_reported_and_recovered(
+        sim: GotSmsSimulator, gs: GotSmsClient, token: str, how: LostAnswer) -> None:
+    """GotSMS marks the messages read, then the answer is lost: the client says so (never
+    retries into the next batch), and the rent's own list still has them, same ids."""
+    order, _ = await rent_of(gs, sim)
+    lost = sim.receive_sms(order.order_id, "Your code is 424242")
+    sim.lose_answer_next("GET", "/api/messages/unread", how)
+    error = await raises(ProviderUnavailable, gs.unread_messages())
+    assert error.may_have_charged is True  # the request acted: recover
+    assert calls(sim, token, "GET", "/api/messages/unread") == 1
+    assert await gs.unread_messages() == []  # gone from the feed for good
+    assert [(m.message_id, m.code) for m in await gs.order_messages(order.order_id)] == [(lost, "424242")]
+
+
+async def test_feed_timeout_is_reported_as_possibly_marked(
+        sim: GotSmsSimulator, gs: GotSmsClient, token: str) -> None:
+    order, _ = await rent_of(gs, sim)
+    sim.receive_sms(order.order_id, "Your code is 515151")
+    sim.delay_next("GET", "/api/messages/unread", 1.0)
+    short_http = create_http_client(timeout=0.3)
+    try:
+        impatient = GotSmsClient(short_http, sim.base_url, token, retry_delay=0.01)
+        error = await raises(ProviderUnavailable, impatient.unread_messages())
+    finally:
+        await short_http.aclose()
+    assert error.may_have_charged is True and calls(sim, token, "GET", "/api/messages/unread") == 1
+    while not sim.rent(order.order_id).messages[0].read:  # the server goes on after we gave up
+        await asyncio.sleep(0.02)
+    assert await gs.unread_messages() == []
+    assert [m.code for m in await gs.order_messages(order.order_id)] == ["515151"]
+
+
+async def test_feed_5xx_is_never_retried(sim: GotSmsSimulator, gs: GotSmsClient) -> None:
+    order, _ = await rent_of(gs, sim)
+    sim.receive_sms(order.order_id, "Code 777777")
+    sim.fail_next("GET", "/api/messages/unread", 503)  # answered instead of processed
+    error = await raises(ProviderUnavailable, gs.unread_messages())
+    assert error.may_have_charged is True  # the client cannot tell a 503 from a lost answer
+    assert [i.sms.code for i in await gs.unread_messages()] == ["777777"]
 
 
 def free_port() -> int:

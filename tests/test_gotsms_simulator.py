@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from providers.gotsms.simulator.sim import GotSmsSimulator
+from providers.gotsms.simulator.sim import GotSmsSimulator, LostAnswer
 
 TOKEN = "gotsms-test-token"
 
@@ -265,3 +265,53 @@ async def test_fail_next_and_sandbox_auto_sms() -> None:
         assert simulator.rent(rent["id"]).message_times
     finally:
         await simulator.stop()
+
+
+async def test_feed_and_number_messages_share_ids(sim: GotSmsSimulator, http: httpx.AsyncClient) -> None:
+    rent = await _rent(http, sim.plan_id("Telegram", "day"))
+    ids = [sim.receive_sms(rent["id"], f"code {2000 + i}") for i in range(3)]
+    feed = (await http.get("/api/messages/unread", params={"mark_as_read": 1})).json()["data"]
+    own = (await http.get(f"/api/numbers/{rent['id']}/messages")).json()["data"]
+    assert [m["id"] for m in feed] == ids == [m["id"] for m in reversed(own)]
+    assert [m["code"] for m in feed] == [m["code"] for m in reversed(own)]
+
+
+async def test_fail_next_answers_instead_of_processing(sim: GotSmsSimulator, http: httpx.AsyncClient) -> None:
+    sim.fail_next("POST", "/api/rents", 429, {"success": False, "message": "Too Many Attempts."},
+                  headers={"Retry-After": "7"})
+    refused = await http.post("/api/rents", json={"plan_id": sim.plan_id("Telegram", "day")})
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "7"
+    assert sim.rents_of(TOKEN) == [] and sim.balance_of(TOKEN) == Decimal("100.00")
+
+
+@pytest.mark.parametrize("how", list(LostAnswer))
+async def test_lose_answer_next_processes_then_loses(
+        sim: GotSmsSimulator, http: httpx.AsyncClient, how: LostAnswer) -> None:
+    rent = await _rent(http, sim.plan_id("Telegram", "day"))
+    sim.receive_sms(rent["id"], "code 31337")
+    sim.lose_answer_next("GET", "/api/messages/unread", how)
+    try:
+        answer = await http.get("/api/messages/unread", params={"mark_as_read": 1})
+    except httpx.RemoteProtocolError:
+        assert how is LostAnswer.DROPPED  # headers, half a body, a closed connection
+    else:
+        if how is LostAnswer.SERVER_ERROR:
+            assert answer.status_code == 500 and answer.json()["success"] is False
+        else:
+            assert how is LostAnswer.TRUNCATED and answer.status_code == 200
+            with pytest.raises(ValueError):
+                answer.json()
+    assert all(m.read for m in sim.rent(rent["id"]).messages)  # processed: marked read
+    assert (await http.get("/api/messages/unread")).json()["data"] == []
+    after = await http.get("/api/account")  # one loss per rule: the next answer is whole
+    assert after.status_code == 200
+
+
+async def test_delay_next_processes_after_the_client_gave_up(sim: GotSmsSimulator, http: httpx.AsyncClient) -> None:
+    plan_id = sim.plan_id("Telegram", "day")
+    sim.delay_next("POST", "/api/rents", 0.5)
+    with pytest.raises(httpx.ReadTimeout):
+        await http.post("/api/rents", json={"plan_id": plan_id}, timeout=0.1)
+    while not sim.rents_of(TOKEN):  # bought after all
+        await asyncio.sleep(0.02)
+    assert sim.balance_of(TOKEN) == Decimal("99.00")

@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from providers.simulation.simulator_base import parse_json_body
-from providers.gotsms.simulator.models import RecordedRequest, Rule
+from providers.gotsms.simulator.models import LostAnswer, RecordedRequest, Rule
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100
@@ -180,7 +181,30 @@ class RuleQueue:
 def injected_response(rule: Rule) -> Response:
     """fail_next: a dict is sent as JSON, a str verbatim (to simulate garbage), None as an empty body."""
     if isinstance(rule.body, dict):
-        return JSONResponse(rule.body, status_code=rule.status)
+        return JSONResponse(rule.body, status_code=rule.status, headers=rule.headers)
     if isinstance(rule.body, str):
-        return Response(rule.body, status_code=rule.status, media_type="text/plain")
-    return Response(b"", status_code=rule.status)
+        return Response(rule.body, status_code=rule.status, media_type="text/plain", headers=rule.headers)
+    return Response(b"", status_code=rule.status, headers=rule.headers)
+
+
+def lost_answer(how: LostAnswer, processed: Response) -> Response:
+    """What the client gets instead of `processed`, the answer of a request that took effect."""
+    if how is LostAnswer.SERVER_ERROR:
+        return JSONResponse({"success": False, "message": "Server Error."}, status_code=500)
+    half = processed.body[: len(processed.body) // 2]
+    if how is LostAnswer.TRUNCATED:
+        return Response(half, status_code=processed.status_code, media_type="application/json")
+    return DroppedResponse(processed.body, processed.status_code)
+
+
+class DroppedResponse(Response):
+    """Promises the whole body (Content-Length), sends half, and the server closes the connection."""
+
+    def __init__(self, body: bytes, status_code: int) -> None:
+        super().__init__(body, status_code=status_code, media_type="application/json")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        half = self.body[: len(self.body) // 2]
+        # Returning with the body unfinished makes uvicorn close the connection (it logs one line).
+        await send({"type": "http.response.body", "body": half, "more_body": True})

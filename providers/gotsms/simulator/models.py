@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 
@@ -99,15 +100,27 @@ class RecordedRequest:
     at: float  # time.monotonic()
 
 
+class LostAnswer(StrEnum):
+    """How the answer of a request that WAS processed gets lost (lose_answer_next)."""
+
+    SERVER_ERROR = "server_error"  # 500 {"success": false, "message": "Server Error."}
+    TRUNCATED = "truncated"  # the real status with the first half of its JSON body
+    DROPPED = "dropped"  # headers, part of the body, then the connection closes
+
+
 @dataclass
 class Rule:
-    """An injected fault (fail_next) for matching requests."""
+    """An injected fault for matching requests: an answer instead of processing (fail_next),
+    a lost answer after processing (lose_answer_next) or a delay before it (delay_next)."""
 
     method: str
     path_prefix: str
     times: int
-    status: int
+    status: int = 0
     body: dict[str, Any] | str | None = None
+    headers: dict[str, str] | None = None
+    lost: LostAnswer | None = None
+    seconds: float = 0.0
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("*", method) and path.startswith(self.path_prefix)
