@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet
 from dotenv import load_dotenv
@@ -26,6 +27,25 @@ def _settings_or_exit(env: dict[str, str] | None = None) -> Settings:
         raise SystemExit(2) from None
 
 
+WEBHOOK_PATH = "telegram"
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """How the webhook server is started (run_webhook here, updater.start_webhook in tests):
+    Telegram posts to <PUBLIC_URL>/telegram with the secret header; anything else gets 403."""
+    from telegram import Update
+
+    assert settings.webhook_url and settings.webhook_secret, "webhook mode always has a secret"
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": WEBHOOK_PATH,
+        "webhook_url": f"{settings.webhook_url.rstrip('/')}/{WEBHOOK_PATH}",
+        "secret_token": settings.webhook_secret,
+        "allowed_updates": Update.ALL_TYPES,
+    }
+
+
 def _run(settings: Settings, *, sandbox: bool = False) -> None:
     from telegram import Update
 
@@ -34,14 +54,7 @@ def _run(settings: Settings, *, sandbox: bool = False) -> None:
     setup_logging(settings.log_level, settings.secrets)
     app = build_application(settings, sandbox=sandbox)
     if settings.webhook_url:
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path="telegram",
-            webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
-            secret_token=settings.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        app.run_webhook(**webhook_options(settings))
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
 

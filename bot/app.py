@@ -91,7 +91,7 @@ async def _open_services(app: Application, settings: Settings) -> None:  # type:
         ),
         outbox_lease=timedelta(seconds=settings.outbox_lease_seconds),
         # Longer than a purchase can take (its request and the retries with the same key).
-        purchase_lease=timedelta(seconds=PURCHASE_ATTEMPTS * settings.provider_timeout_seconds + 10),
+        purchase_lease=timedelta(seconds=PURCHASE_ATTEMPTS * settings.provider_timeout_seconds + 5),
     )
     delivery = Delivery(services, app.bot)
     app.bot_data[SERVICES_KEY] = services

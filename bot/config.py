@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 from collections.abc import Mapping
@@ -18,6 +20,16 @@ DEFAULT_GOTSMS_BASE_URL = "https://app.gotsms.org"
 # BotFather tokens look like "123456789:AAH...": digits, a colon, 30+ url-safe characters.
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+# Telegram's rule for setWebhook's secret_token: 1-256 of A-Z a-z 0-9 _ -.
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# The HMAC message that derives the webhook secret from the bot token: fixed, so every
+# restart (and every process) derives the same secret; versioned, so it can be changed.
+WEBHOOK_SECRET_LABEL = b"otp-rental-bot/telegram-webhook-secret/v1"
+
+
+def derive_webhook_secret(token: str) -> str:
+    """HMAC-SHA256(token, label) in hex: 64 characters Telegram accepts, unguessable without the token."""
+    return hmac.new(token.encode(), WEBHOOK_SECRET_LABEL, hashlib.sha256).hexdigest()
 
 
 class ConfigError(Exception):
@@ -45,6 +57,13 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
+    # How long a sender holds an outbox row before another may send it (its holder died).
+    outbox_lease_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        # Webhook mode is never unauthenticated, however the settings were built.
+        if self.webhook_url and not self.webhook_secret:
+            object.__setattr__(self, "webhook_secret", derive_webhook_secret(self.telegram_bot_token))
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -144,6 +163,19 @@ def _port(env: Mapping[str, str]) -> int:
     return int(raw)
 
 
+def _outbox_lease(env: Mapping[str, str]) -> float:
+    raw = _get(env, "OUTBOX_LEASE_SECONDS")
+    if raw is None:
+        return 30.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError("OUTBOX_LEASE_SECONDS", "must be a number of seconds") from None
+    if not 1 <= value <= 3600:
+        raise ConfigError("OUTBOX_LEASE_SECONDS", "must be between 1 and 3600")
+    return value
+
+
 def _log_level(env: Mapping[str, str]) -> str:
     level = (_get(env, "LOG_LEVEL") or "INFO").upper()
     if level not in _LOG_LEVELS:
@@ -151,14 +183,29 @@ def _log_level(env: Mapping[str, str]) -> str:
     return level
 
 
+def _webhook_url(env: Mapping[str, str]) -> str | None:
+    """PUBLIC_URL, or its alias WEBHOOK_URL; unset = long polling."""
+    for name in ("PUBLIC_URL", "WEBHOOK_URL"):
+        if _get(env, name) is not None:
+            return _url(env, name, "")
+    return None
+
+
+def _webhook_secret(env: Mapping[str, str], token: str, webhook_url: str | None) -> str | None:
+    secret = _get(env, "WEBHOOK_SECRET")
+    if secret is not None and not _WEBHOOK_SECRET_RE.match(secret):
+        # Never echo the value: it is a secret even when it is a wrong one.
+        raise ConfigError("WEBHOOK_SECRET", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    return secret  # None in webhook mode: Settings derives it from the token
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every variable of PRODUCT.md §1; raise ConfigError on the first bad one."""
     env = os.environ if env is None else env
-    webhook_url = _get(env, "WEBHOOK_URL")
-    if webhook_url is not None:
-        webhook_url = _url(env, "WEBHOOK_URL", webhook_url)
+    token = _token(env)
+    webhook_url = _webhook_url(env)
     return Settings(
-        telegram_bot_token=_token(env),
+        telegram_bot_token=token,
         encryption_keys=parse_encryption_keys(_get(env, "BOT_ENCRYPTION_KEY")),
         database_path=Path(_get(env, "DATABASE_PATH") or "./data/bot.sqlite3"),
         telegram_api_base_url=_url(env, "TELEGRAM_API_BASE_URL", DEFAULT_TELEGRAM_API_BASE_URL),
@@ -171,6 +218,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_url=webhook_url,
         webhook_listen=_get(env, "WEBHOOK_LISTEN") or "0.0.0.0",
         webhook_port=_port(env),
-        webhook_secret=_get(env, "WEBHOOK_SECRET"),
+        webhook_secret=_webhook_secret(env, token, webhook_url),
         log_level=_log_level(env),
+        outbox_lease_seconds=_outbox_lease(env),
     )

@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 from handlers.services import Services, get_services
 from handlers import callbacks as cb
 from handlers import keyboards, texts
-from handlers.common import answer, chat_id_of, clear_awaiting, show
+from handlers.common import answer, chat_id_of, clear_pending_step, show
 from providers.errors import ProviderError
 from providers.models import ProviderId
 
@@ -47,7 +47,7 @@ async def balance_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def providers_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Connected providers with balance and a Disconnect button each."""
-    clear_awaiting(context)
+    await clear_pending_step(update, context)
     await answer(update)
     lines = await _lines(get_services(context), chat_id_of(update))
     if not lines:
@@ -58,22 +58,21 @@ async def providers_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 async def disconnect_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Ask to confirm, then remove the credentials (orders and history stay)."""
-    parts = cb.parse(update.callback_query.data if update.callback_query else None)
-    if parts[1:2] == ["no"]:
+    tap = cb.decode(update.callback_query.data if update.callback_query else None)
+    if not isinstance(tap, cb.Disconnect):
+        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        return
+    if tap.step == "no" or tap.provider is None:
         await answer(update)
         await show(update, texts.DISCONNECT_KEPT, keyboards.main_menu())
         return
-    try:
-        provider = ProviderId(parts[2])
-    except (IndexError, ValueError):
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
-        return
-    services = get_services(context)
-    chat_id = chat_id_of(update)
-    if parts[1] == "ask":
+    provider = tap.provider
+    if tap.step == "ask":
         await answer(update)
         await show(update, texts.disconnect_question(provider), keyboards.disconnect_confirm(provider))
         return
+    services = get_services(context)
+    chat_id = chat_id_of(update)
     removed = await services.credentials.delete(chat_id, provider)
     services.forget_client(chat_id, provider)
     await answer(update, None if removed else "It was not connected.")

@@ -18,7 +18,7 @@ from telegram.ext import ContextTypes
 
 from handlers import callbacks as cb
 from handlers import keyboards, texts
-from handlers.common import answer, chat_id_of, clear_awaiting, show
+from handlers.common import answer, chat_id_of, clear_pending_step, show
 from handlers.services import Services, get_services
 from providers.base import DecisionAccepting, OrderListing, ProviderClient
 from providers.errors import ProviderError, ProviderUnavailable
@@ -69,8 +69,8 @@ async def buy_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _purchase_of_button(update: Update, services: Services) -> PurchaseRecord | None:
-    parts = cb.parse(update.callback_query.data if update.callback_query else None)
-    return await services.purchases.get(parts[2], chat_id_of(update)) if len(parts) == 3 else None
+    tap = cb.decode(update.callback_query.data if update.callback_query else None)
+    return await services.purchases.get(tap.purchase_id, chat_id_of(update)) if isinstance(tap, cb.PurchaseTap) else None
 
 
 async def _claim_and_place(update: Update, context: ContextTypes.DEFAULT_TYPE, from_state: str) -> None:
@@ -84,7 +84,7 @@ async def _claim_and_place(update: Update, context: ContextTypes.DEFAULT_TYPE, f
     if purchase is None:
         await answer(update, _why_not(await services.purchases.get(found.id, chat_id)))
         return
-    await clear_awaiting(services, chat_id)
+    await clear_pending_step(update, context)
     await answer(update, texts.PLACING)
     await show(update, texts.PLACING)
     client = await services.client_for(chat_id, purchase.provider)

@@ -1,27 +1,57 @@
-"""/connect: choose a provider, send the key (deleted at once), checked by fetching the balance."""
+"""/connect: choose a provider, send the key (deleted at once), checked by fetching the balance.
+
+The step (which field is next, the non-secret values so far) lives in the database, so a key
+typed after a restart is still taken by its step and deleted. A secret is never stored there.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from handlers.services import get_services
 from handlers import callbacks as cb
 from handlers import keyboards, texts
-from handlers.common import answer, chat_id_of, clear_awaiting, set_awaiting, show
+from handlers.common import (
+    ConnectStep,
+    answer,
+    chat_id_of,
+    clear_pending_step,
+    delete_quietly,
+    load_pending_step,
+    replace_pending_step,
+    save_pending_step,
+    show,
+    step_lock,
+)
+from handlers.services import get_services
 from providers.errors import AccountSuspended, BadCredentials, ProviderError
 from providers.models import ProviderId
 
 logger = logging.getLogger(__name__)
 
-KIND_CONNECT = "connect"
 _NOT_YET = "{provider} is coming soon."
+_STEP_RETRIES = 5  # compare-and-set attempts when updates of one chat race for the step
+
+# What a value may look like before it is sent anywhere: keys and tokens travel in HTTP
+# headers (printable ASCII, no spaces), an email is one address, a password one line.
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]{1,512}")
+_EMAIL = re.compile(r"[^\s@]{1,64}@[^\s@]{1,190}")
+_ONE_LINE = re.compile(r"[^\x00-\x1f\x7f]{1,256}")
+
+# Messages that look like a credential although no /connect step waits for one.
+_CREDENTIAL_LIKE = (
+    re.compile(r"lsms_[A-Za-z0-9_-]{4,}"),  # kiwiSMS API key: lsms_{prefix}_{secret}
+    re.compile(r"\d{1,10}\|[A-Za-z0-9]{20,}"),  # GotSMS (Sanctum) token: id|secret
+    re.compile(r"gots_[A-Za-z0-9_-]{8,}"),
+    re.compile(r"\d{5,20}:[A-Za-z0-9_-]{30,}"),  # a Telegram bot token
+    re.compile(r"(?=[A-Za-z0-9+/=_-]*[0-9])(?=[A-Za-z0-9+/=_-]*[A-Za-z])[A-Za-z0-9+/=_-]{40,}"),  # base64 / hex
+)
 
 
 @dataclass(frozen=True)
@@ -29,67 +59,103 @@ class CredentialField:
     key: str
     prompt: str
     secret: bool  # a secret's message is deleted from the chat as soon as it is read
+    valid: Callable[[str], bool]
+
+
+def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    return lambda value: pattern.fullmatch(value) is not None
 
 
 # What each provider asks for, one message each, in this order.
 FIELDS: dict[ProviderId, tuple[CredentialField, ...]] = {
-    ProviderId.KIWI: (CredentialField("api_key", texts.KIWI_ASK_KEY, secret=True),),
+    ProviderId.KIWI: (CredentialField("api_key", texts.KIWI_ASK_KEY, True, _matches(_HEADER_SAFE)),),
     ProviderId.NONVOIP: (
-        CredentialField("email", texts.NONVOIP_ASK_EMAIL, secret=False),
-        CredentialField("password", texts.NONVOIP_ASK_PASSWORD, secret=True),
+        CredentialField("email", texts.NONVOIP_ASK_EMAIL, False, _matches(_EMAIL)),
+        CredentialField("password", texts.NONVOIP_ASK_PASSWORD, True, _matches(_ONE_LINE)),
     ),
-    ProviderId.GOTSMS: (CredentialField("token", texts.GOTSMS_ASK_TOKEN, secret=True),),
+    ProviderId.GOTSMS: (CredentialField("token", texts.GOTSMS_ASK_TOKEN, True, _matches(_HEADER_SAFE)),),
 }
+
+
+def looks_like_credential(text: str) -> bool:
+    """A word of `text` has the shape of an API key or token."""
+    return any(p.fullmatch(word) for word in text.split() if len(word) >= 9 for p in _CREDENTIAL_LIKE)
 
 
 async def connect_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Provider buttons."""
-    clear_awaiting(context)
+    await clear_pending_step(update, context)
     await answer(update)
     await show(update, texts.CHOOSE_PROVIDER_CONNECT, keyboards.connect_providers())
 
 
 async def provider_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Ask for the first credential of the chosen provider."""
-    parts = cb.parse(update.callback_query.data if update.callback_query else None)
-    try:
-        provider = ProviderId(parts[1])
-    except (IndexError, ValueError):
+    chosen = cb.decode(update.callback_query.data if update.callback_query else None)
+    if not isinstance(chosen, cb.ConnectProvider):
         await answer(update, texts.OUTDATED_BUTTON, alert=True)
         return
+    provider = chosen.provider
     await answer(update)
     if provider not in keyboards.SUPPORTED or provider not in FIELDS:
         await show(update, _NOT_YET.format(provider=texts.provider_name(provider)), keyboards.connect_providers())
         return
-    set_awaiting(context, kind=KIND_CONNECT, provider=provider.value, values={})
+    await save_pending_step(update, context, ConnectStep(provider))
     await show(update, FIELDS[provider][0].prompt)
 
 
-async def credential_received(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, provider: ProviderId, state: dict[str, Any]
-) -> None:
+async def credential_received(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """One credential message: a secret is deleted first; after the last one, check them all."""
+    chat = update.effective_chat
+    assert chat is not None
+    # One message of a chat at a time, in order: the email must be taken before the password.
+    async with step_lock(chat.id):
+        taken = await _take(update, context)
+    if taken is not None:
+        provider, values, status = taken
+        await _check_and_store(update, context, provider, values, status)
+
+
+async def _take(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[ProviderId, dict[str, str], Message] | None:
+    """Move the step on by compare-and-set; the complete set of values when it is the last."""
     message = update.effective_message
     chat = update.effective_chat
     assert message is not None and message.text is not None and chat is not None
-    values: dict[str, str] = dict(state.get("values") or {})
-    fields = FIELDS[provider]
-    field = fields[len(values)]
-    values[field.key] = message.text.strip()
-    if field.secret:
-        try:
-            await message.delete()
-        except TelegramError as exc:
-            logger.warning("could not delete a credential message: %s", type(exc).__name__)
-    if len(values) < len(fields):
-        # Only non-secret fields come before the last one, so no secret waits in memory.
-        set_awaiting(context, kind=KIND_CONNECT, provider=provider.value, values=values)
-        await chat.send_message(fields[len(values)].prompt, parse_mode=ParseMode.HTML)
-        return
-    # A rejected set starts over from the first field.
-    set_awaiting(context, kind=KIND_CONNECT, provider=provider.value, values={})
-    status = await chat.send_message(f"{texts.CHECKING}\n{texts.SECRET_DELETED_NOTE}")
-    await _check_and_store(update, context, provider, values, status)
+    value = message.text.strip()
+    deleted = False
+    for _ in range(_STEP_RETRIES):
+        loaded = await load_pending_step(update, context)
+        if not isinstance(loaded, ConnectStep):
+            break
+        fields = FIELDS[loaded.provider]
+        known = {k: v for k, v in loaded.values.items() if any(f.key == k and not f.secret for f in fields)}
+        field = fields[len(known)] if len(known) < len(fields) else fields[0]
+        valid = field.valid(value)
+        # A value that is not what a visible field asks for may be the secret typed early.
+        if not deleted and (field.secret or not valid or looks_like_credential(value)):
+            await delete_quietly(message)  # a failure is logged; the step goes on
+            deleted = True
+        if not valid:
+            await chat.send_message(texts.invalid_credential(loaded.provider, field.key), parse_mode=ParseMode.HTML)
+            return None
+        values = {**known, field.key: value}
+        if len(values) < len(fields):
+            # Only non-secret fields come before the last one, so no secret reaches the database.
+            if await replace_pending_step(update, context, loaded, ConnectStep(loaded.provider, values)):
+                await chat.send_message(fields[len(values)].prompt, parse_mode=ParseMode.HTML)
+                return None
+        elif await replace_pending_step(update, context, loaded, ConnectStep(loaded.provider)):
+            # A rejected set starts over from the first field.
+            status = await chat.send_message(
+                f"{texts.CHECKING}\n{texts.SECRET_DELETED_NOTE}" if deleted else texts.CHECKING
+            )
+            return loaded.provider, values, status
+        # Another process moved the step meanwhile: read it again.
+    logger.info("chat %s: a credential message arrived after its step ended", chat.id)
+    await chat.send_message(texts.STEP_ENDED, parse_mode=ParseMode.HTML)
+    return None
 
 
 async def _check_and_store(
@@ -108,8 +174,18 @@ async def _check_and_store(
         return
     await services.credentials.save(chat_id_of(update), provider, credentials)
     services.forget_client(chat_id_of(update), provider)
-    clear_awaiting(context)
+    await replace_pending_step(update, context, ConnectStep(provider), None)
     logger.info("chat %s connected %s", chat_id_of(update), provider.value)
     await status.edit_text(
         texts.connected(provider, balance.amount), parse_mode=ParseMode.HTML, reply_markup=keyboards.main_menu()
     )
+
+
+async def credential_outside_a_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A key pasted with no /connect step waiting: it must not stay in the chat."""
+    message = update.effective_message
+    chat = update.effective_chat
+    assert message is not None and chat is not None
+    await delete_quietly(message)
+    logger.info("chat %s: deleted a credential-like message outside /connect", chat.id)
+    await chat.send_message(texts.CREDENTIAL_OUTSIDE_STEP, parse_mode=ParseMode.HTML)

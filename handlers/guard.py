@@ -11,6 +11,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from handlers.services import get_services
 from handlers import texts
 from handlers.common import answer
+from handlers.connect import credential_outside_a_step, looks_like_credential
 
 logger = logging.getLogger(__name__)
 _REFUSED_KEY = "refused_users"
@@ -48,3 +49,8 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise ApplicationHandlerStop
     if chat is not None:
         await services.chats.remember(chat.id, user.id if user else None)
+    message = update.message
+    if message is not None and message.text and message.text.startswith("/") and looks_like_credential(message.text):
+        # A key pasted after a command: commands never take credentials, so it must not stay.
+        await credential_outside_a_step(update, context)
+        raise ApplicationHandlerStop

@@ -8,16 +8,16 @@ from telegram.ext import ContextTypes
 from handlers.services import get_services
 from handlers import callbacks as cb
 from handlers import keyboards, texts
-from handlers.common import answer, chat_id_of, clear_awaiting, show
+from handlers.common import answer, chat_id_of, clear_pending_step, show
 
 HISTORY_PAGE_SIZE = 5
 
 
 async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Page 0, or the page a ◀ ▶ button asks for."""
-    clear_awaiting(context)
-    parts = cb.parse(update.callback_query.data if update.callback_query else None)
-    page = int(parts[1]) if parts[0] == "h" and len(parts) == 2 and parts[1].isdigit() else 0
+    await clear_pending_step(update, context)
+    tap = cb.decode(update.callback_query.data if update.callback_query else None)
+    page = tap.page if isinstance(tap, cb.HistoryPage) else 0
     await answer(update)
     services = get_services(context)
     chat_id = chat_id_of(update)

@@ -9,9 +9,8 @@ from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers import callbacks as cb
 from handlers import texts
-from providers.capabilities import order_actions
-from providers.gotsms.client import Plan
-from providers.models import Action, Offer, ProviderId, Section
+from providers.models import Action, Offer, Plan, ProviderId, Section
+from providers.registry import capabilities_of
 from storage.records import OrderRecord, PurchaseRecord
 
 PAGE_SIZE = 8
@@ -101,11 +100,11 @@ def services(
     start = page * PAGE_SIZE
     rows = [
         [
-            _button(texts.offer_label(o), cb.buy_offer(provider, section, o.service))
+            _button(texts.offer_label(o), cb.buy_offer(provider, section, o.service_id))
             if selected is None
             else _button(
-                ("✅ " if o.service in selected else "") + texts.offer_label(o),
-                cb.buy_toggle(provider, section, o.service, page),
+                ("✅ " if o.service_id in selected else "") + texts.offer_label(o),
+                cb.buy_toggle(provider, section, o.service_id, page),
             )
         ]
         for o in offers[start : start + PAGE_SIZE]
@@ -131,6 +130,13 @@ def confirm_purchase(purchase: PurchaseRecord) -> InlineKeyboardMarkup:
     )
 
 
+def buy_again(purchase: PurchaseRecord) -> InlineKeyboardMarkup:
+    """After an unconfirmed purchase: a fresh confirmation card, never a purchase in one tap."""
+    return InlineKeyboardMarkup(
+        [[_button("Buy again anyway…", cb.buy_again(purchase.id)), _button("My orders", cb.menu("orders"))]]
+    )
+
+
 def accept_price(purchase: PurchaseRecord, available: Decimal) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[_button(f"Accept {texts.money(available)}", cb.buy_accept(purchase.id)), _button("Cancel", cb.buy_drop(purchase.id))]]
@@ -145,7 +151,7 @@ def accept_bid(purchase: PurchaseRecord, bid: int) -> InlineKeyboardMarkup:
 
 def order_card(order: OrderRecord) -> InlineKeyboardMarkup | None:
     """Only the actions this provider allows for the order now, three to a row."""
-    allowed = order_actions(order.provider, order.status, order.section)
+    allowed = capabilities_of(order.provider).order_actions(order.status, order.section)
     buttons = [_button(_ACTION_LABELS[a], cb.order_action(a, order.id)) for a in Action if a in allowed]
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)]) if buttons else None
 
@@ -170,8 +176,11 @@ def renew_durations(order: OrderRecord, durations: Sequence[str]) -> InlineKeybo
     return InlineKeyboardMarkup([row, [_button("« Back", cb.order_action(Action.REFRESH, order.id))]])
 
 
+COPY_TEXT_LIMIT = 256  # Telegram's limit for a copy-text button
+
+
 def code_message(code: str | None) -> InlineKeyboardMarkup | None:
-    if not code:
+    if not code or len(code) > COPY_TEXT_LIMIT:
         return None
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton("📋 Copy code", copy_text=CopyTextButton(code))]]

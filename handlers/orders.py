@@ -12,7 +12,7 @@ from handlers.delivery import Delivery
 from handlers.services import Services, get_services
 from handlers import callbacks as cb
 from handlers import keyboards, rent_actions, texts
-from handlers.common import answer, chat_id_of, clear_awaiting, show
+from handlers.common import answer, chat_id_of, clear_pending_step, show
 from handlers.rent_actions import RENT_ACTIONS
 from providers.base import Activatable, Cancellable, Finishable, ProviderClient, Rejectable, Renewable, Reusable
 from providers.errors import NotAllowedNow, ProviderError
@@ -35,7 +35,7 @@ _DONE_ANSWERS: dict[Action, str] = {
 
 async def orders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every active order as its own card."""
-    await clear_awaiting(get_services(context), chat_id_of(update))
+    await clear_pending_step(update, context)
     await answer(update)
     services = get_services(context)
     orders = await services.orders.active_for_chat(chat_id_of(update))
@@ -57,15 +57,13 @@ async def orders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """One action on one order of this chat."""
-    parts = cb.parse(update.callback_query.data if update.callback_query else None)
+    tap = cb.decode(update.callback_query.data if update.callback_query else None)
     services = get_services(context)
-    try:
-        action, order_id = Action(parts[1]), int(parts[2])
-    except (IndexError, ValueError):
+    if not isinstance(tap, cb.OrderTap):
         await answer(update, texts.OUTDATED_BUTTON, alert=True)
         return
-    option = parts[3] if len(parts) > 3 else None
-    order = await services.orders.get(order_id, chat_id_of(update))
+    action, option = tap.action, tap.option
+    order = await services.orders.get(tap.order_id, chat_id_of(update))
     if order is None:
         await answer(update, texts.NOT_YOUR_ORDER, alert=True)
         return

@@ -3,6 +3,8 @@ specific callback patterns before the catch-all, commands before free text."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -15,6 +17,7 @@ from telegram.ext import (
 )
 
 from handlers import balance, buy, checkout, connect, history, orders, start, text_input
+from handlers import callbacks as cb
 from handlers.errors import error_handler
 from handlers.guard import guard
 
@@ -31,7 +34,21 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 
+def _purchase_tap(step: str) -> Callable[[object], bool]:
+    def matches(data: object) -> bool:
+        tap = cb.decode(data)
+        return isinstance(tap, cb.PurchaseTap) and tap.step == step
+
+    return matches
+
+
+def _menu(item: str) -> Callable[[object], bool]:
+    return lambda data: cb.decode(data) == cb.Menu(item)  # type: ignore[arg-type]
+
+
 def _handlers() -> list[BaseHandler[Update, object, object]]:
+    # Buttons are routed by what their data decodes to, so a handler only ever sees
+    # well-formed ids; anything else reaches the catch-all "outdated" answer.
     return [
         CommandHandler("start", start.start),
         CommandHandler("help", start.help_command),
@@ -42,28 +59,29 @@ def _handlers() -> list[BaseHandler[Update, object, object]]:
         CommandHandler("buy", buy.buy_command),
         CommandHandler("orders", orders.orders_command),
         CommandHandler("history", history.history_command),
-        CallbackQueryHandler(start.start, pattern=r"^m:start$"),
-        CallbackQueryHandler(buy.buy_command, pattern=r"^m:buy$"),
-        CallbackQueryHandler(orders.orders_command, pattern=r"^m:orders$"),
-        CallbackQueryHandler(balance.balance_command, pattern=r"^m:balance$"),
-        CallbackQueryHandler(balance.providers_command, pattern=r"^m:providers$"),
-        CallbackQueryHandler(history.history_command, pattern=r"^m:history$"),
-        CallbackQueryHandler(start.help_command, pattern=r"^m:help$"),
-        CallbackQueryHandler(connect.connect_command, pattern=r"^m:connect$"),
-        CallbackQueryHandler(connect.provider_chosen, pattern=r"^c:"),
-        CallbackQueryHandler(balance.disconnect_button, pattern=r"^p:"),
-        CallbackQueryHandler(buy.provider_chosen, pattern=r"^b:p:"),
-        CallbackQueryHandler(buy.page_chosen, pattern=r"^b:s:"),
-        CallbackQueryHandler(buy.offer_chosen, pattern=r"^b:o:"),
-        CallbackQueryHandler(buy.plan_chosen, pattern=r"^b:pl:"),
-        CallbackQueryHandler(buy.service_toggled, pattern=r"^b:t:"),
-        CallbackQueryHandler(buy.selection_done, pattern=r"^b:m:"),
-        CallbackQueryHandler(checkout.confirm, pattern=r"^b:c:"),
-        CallbackQueryHandler(checkout.accept, pattern=r"^b:a:"),
-        CallbackQueryHandler(checkout.drop, pattern=r"^b:x:"),
-        CallbackQueryHandler(orders.order_button, pattern=r"^o:"),
-        CallbackQueryHandler(history.history_command, pattern=r"^h:"),
-        CallbackQueryHandler(start.noop, pattern=r"^noop$"),
+        CallbackQueryHandler(start.start, pattern=_menu("start")),
+        CallbackQueryHandler(buy.buy_command, pattern=_menu("buy")),
+        CallbackQueryHandler(orders.orders_command, pattern=_menu("orders")),
+        CallbackQueryHandler(balance.balance_command, pattern=_menu("balance")),
+        CallbackQueryHandler(balance.providers_command, pattern=_menu("providers")),
+        CallbackQueryHandler(history.history_command, pattern=_menu("history")),
+        CallbackQueryHandler(start.help_command, pattern=_menu("help")),
+        CallbackQueryHandler(connect.connect_command, pattern=_menu("connect")),
+        CallbackQueryHandler(connect.provider_chosen, pattern=cb.matches(cb.ConnectProvider)),
+        CallbackQueryHandler(balance.disconnect_button, pattern=cb.matches(cb.Disconnect)),
+        CallbackQueryHandler(buy.provider_chosen, pattern=cb.matches(cb.BuyProvider)),
+        CallbackQueryHandler(buy.page_chosen, pattern=cb.matches(cb.BuyPage)),
+        CallbackQueryHandler(buy.offer_chosen, pattern=cb.matches(cb.BuyOffer)),
+        CallbackQueryHandler(buy.plan_chosen, pattern=cb.matches(cb.BuyPlan)),
+        CallbackQueryHandler(buy.service_toggled, pattern=cb.matches(cb.BuyToggle)),
+        CallbackQueryHandler(buy.selection_done, pattern=cb.matches(cb.BuySelectionDone)),
+        CallbackQueryHandler(checkout.confirm, pattern=_purchase_tap("confirm")),
+        CallbackQueryHandler(checkout.accept, pattern=_purchase_tap("accept")),
+        CallbackQueryHandler(checkout.drop, pattern=_purchase_tap("drop")),
+        CallbackQueryHandler(checkout.buy_again, pattern=_purchase_tap("again")),
+        CallbackQueryHandler(orders.order_button, pattern=cb.matches(cb.OrderTap)),
+        CallbackQueryHandler(history.history_command, pattern=cb.matches(cb.HistoryPage)),
+        CallbackQueryHandler(start.noop, pattern=cb.matches(cb.Noop)),
         CallbackQueryHandler(start.outdated_button),
         MessageHandler(filters.TEXT & ~filters.COMMAND, text_input.text_received),
         MessageHandler(filters.ALL, start.unknown_message),

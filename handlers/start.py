@@ -8,12 +8,13 @@ from telegram.ext import ContextTypes
 
 from handlers.services import get_services
 from handlers import keyboards, texts
-from handlers.common import answer, chat_id_of, clear_awaiting, show
+from handlers.common import answer, chat_id_of, clear_pending_step, show
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greeting and main menu; with no provider connected, leads to connecting one."""
-    clear_awaiting(context)
+    await clear_pending_step(update, context)
+    await answer(update)
     services = get_services(context)
     connected = await services.credentials.providers_of(chat_id_of(update))
     user = update.effective_user
@@ -24,12 +25,13 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """What the bot does and how codes arrive."""
+    await answer(update)
     await show(update, texts.HELP, keyboards.main_menu())
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Leave whatever conversation is under way."""
-    had_state = clear_awaiting(context)
+    had_state = await clear_pending_step(update, context)
     await show(update, texts.CANCELLED if had_state else texts.NOTHING_TO_CANCEL, keyboards.main_menu())
 
 

@@ -1,4 +1,5 @@
-"""Free text goes to whatever the chat is waiting for: a credential, or a services filter."""
+"""Free text goes to whatever the chat is waiting for (a credential, or a services filter),
+read from the database, so a step survives a restart."""
 
 from __future__ import annotations
 
@@ -6,18 +7,21 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import buy, connect
-from handlers.common import get_awaiting
+from handlers.common import BuyStep, ConnectStep, load_pending_step
 from handlers.start import unknown_message
-from providers.models import ProviderId
 
 
 async def text_received(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Route typed text by the chat's pending input."""
-    state = get_awaiting(context)
-    kind = state.get("kind") if state else None
-    if state is not None and kind == connect.KIND_CONNECT:
-        await connect.credential_received(update, context, ProviderId(state["provider"]), state)
-    elif state is not None and kind == buy.KIND_FILTER:
-        await buy.filter_typed(update, context, state)
+    """Route typed text by the chat's pending step."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    step = await load_pending_step(update, context)
+    if isinstance(step, ConnectStep):
+        await connect.credential_received(update, context)
+    elif connect.looks_like_credential(message.text):
+        await connect.credential_outside_a_step(update, context)
+    elif isinstance(step, BuyStep):
+        await buy.filter_typed(update, context, step)
     else:
         await unknown_message(update, context)

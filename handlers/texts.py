@@ -8,10 +8,11 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from providers.models import PROVIDER_NAMES, ActivationWindow, Offer, OrderStatus, PremiumBidDecision, PriceChangeDecision, ProviderId
+from providers.registry import capabilities_of
 from storage.records import OrderRecord, PurchaseRecord
 
 if TYPE_CHECKING:
-    from providers.gotsms.client import NumberStatus, Plan
+    from providers.models import NumberStatus, Plan
 
 PRIVATE_ONLY = "Please talk to me in a private chat: I never handle numbers or credentials in groups."
 NOT_ALLOWED = "Sorry, this bot is private and you are not on its list of users."
@@ -48,11 +49,28 @@ ALREADY_PLACING = "This order is already being placed."
 ALREADY_PLACED = "This order was already placed; see its card below or /orders."
 PURCHASE_DROPPED = "Purchase cancelled. Nothing was bought."
 PURCHASE_CLOSED = "This confirmation is no longer valid. Use /buy to start again."
-AMBIGUOUS_PURCHASE = (
-    "⚠️ I could not confirm whether the order went through (the provider did not answer in time).\n"
-    "It may have been placed: check /orders in a minute before buying again."
-)
 RECONCILED = "✅ The order that could not be confirmed earlier did go through:"
+
+
+def purchase_unconfirmed(purchase: PurchaseRecord) -> str:
+    """Said once when a purchase's outcome cannot be found: plainly, with where to check."""
+    where = capabilities_of(purchase.provider).order_page_url
+    check = f'<a href="{escape(where, quote=True)}">your orders at {provider_name(purchase.provider)}</a>' if where \
+        else f"your orders at {provider_name(purchase.provider)}"
+    return (
+        f"⚠️ I could not confirm your order of <b>{escape(purchase.service_name)}</b> "
+        f"({money(purchase.price)}) at {provider_name(purchase.provider)}: it <b>may have been charged</b>.\n"
+        f"Please check {check} before buying again. If it is not there, you can buy again below "
+        "(you will confirm the price first)."
+    )
+
+
+PURCHASE_BEING_CHECKED = "This order's outcome is being checked; see /orders."
+PURCHASE_PENDING_CHECK = (
+    "⚠️ I could not confirm whether the order went through (the provider did not answer in time).\n"
+    "I am looking for it in your provider's order list: if it was placed, its card appears here "
+    "by itself. Please do not buy it again meanwhile."
+)
 TOO_MANY_SERVICES = "At most {limit} services can share one number."
 NOTHING_SELECTED = "Select at least one service first."
 FILTER_HINT = "Type part of a name to filter."
@@ -226,10 +244,20 @@ def time_left(expires_at: datetime | None, now: datetime | None = None) -> str |
     return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
 
 
+# Telegram's limit for one message's text; the card keeps well within it whatever the SMS count.
+MESSAGE_LIMIT = 4096
+CARD_CODES_SHOWN = 5  # the latest codes on the card; all of them are in Messages and /history
+_CODE_CLIP = 64  # a "code" that is really a long SMS text is clipped on the card
+
+
 def order_card(order: OrderRecord, codes: list[str]) -> str:
     lines = [
         f"<b>{provider_name(order.provider)}</b> · {escape(order.service_name)}",
         f"📱 <code>{escape(order.phone)}</code>",
+    ]
+    if order.plan:
+        lines.append(f"Plan: {escape(order.plan)}")
+    lines += [
         f"Price: {money(order.price)}",
         f"Status: {STATUS_WORDS[order.status]}{refund_note(order)}",
     ]
@@ -237,9 +265,30 @@ def order_card(order: OrderRecord, codes: list[str]) -> str:
     if left:
         lines.append(f"Time left: {left}")
     if codes:
-        lines.append("Codes: " + ", ".join(f"<code>{escape(c)}</code>" for c in codes))
+        lines.append(codes_line(codes))
     lines.append(f"Order #{order.id}")
-    return "\n".join(lines)
+    return clip_message("\n".join(lines))
+
+
+def codes_line(codes: list[str]) -> str:
+    """The latest codes, newest last, and how many more there are."""
+    shown = codes[-CARD_CODES_SHOWN:]
+    parts = ", ".join(f"<code>{escape(_clip(c, _CODE_CLIP))}</code>" for c in shown)
+    more = len(codes) - len(shown)
+    return f"Codes: {parts}" + (f" (and {more} more)" if more else "")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def clip_message(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """Within Telegram's limit. Cut at a line break and never inside an HTML tag or entity: the
+    parts built here close every tag on the line that opens it."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit - 2)
+    return text[: cut if cut > 0 else 0] + "\n…"
 
 
 def refund_note(order: OrderRecord) -> str:
@@ -251,16 +300,32 @@ def refund_note(order: OrderRecord) -> str:
     return ""
 
 
-def code_message(order: OrderRecord, code: str | None, text: str) -> str:
-    head = f"🔑 <b>{escape(code)}</b>" if code else "✉️ <b>New SMS</b>"
+SMS_TEXT_LIMIT = 3500  # room for the header lines within MESSAGE_LIMIT, after HTML escaping
+
+
+def code_message(order: OrderRecord, code: str | None, text: str, service_name: str | None = None) -> str:
+    """One SMS: the code in bold, its own service (one number may serve several), the number, the text."""
+    head = f"🔑 <b>{escape(_clip(code, _CODE_CLIP))}</b>" if code else "✉️ <b>New SMS</b>"
     lines = [
         head,
-        f"Service: {escape(order.service_name)}",
+        f"Service: {escape(service_name or order.service_name)}",
         f"Number: <code>{escape(order.phone)}</code>",
     ]
     if text:
-        lines.append(f"SMS: {escape(text)}")
-    return "\n".join(lines)
+        lines.append(f"SMS: {escaped_clip(text, SMS_TEXT_LIMIT)}")
+    return clip_message("\n".join(lines))
+
+
+def escaped_clip(text: str, limit: int) -> str:
+    """HTML-escaped and at most `limit` characters, never cutting an entity (`&amp;`) in half."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
 
 
 def finished_notice(order: OrderRecord, status: OrderStatus, refunded: bool | None, had_code: bool) -> str:
@@ -351,7 +416,7 @@ def activation(window: ActivationWindow) -> str:
 
 def history_entry(order: OrderRecord, codes: list[str]) -> str:
     date = order.created_at.strftime("%Y-%m-%d %H:%M")
-    code_text = ", ".join(f"<code>{escape(c)}</code>" for c in codes) if codes else "no code"
+    code_text = codes_line(codes) if codes else "no code"
     return (
         f"{date} · {provider_name(order.provider)} · {escape(order.service_name)}\n"
         f"   <code>{escape(order.phone)}</code> · {money(order.price)} · "
@@ -360,4 +425,18 @@ def history_entry(order: OrderRecord, codes: list[str]) -> str:
 
 
 def history_page(entries: list[str], page: int, pages: int) -> str:
-    return f"<b>History</b> (page {page + 1}/{pages}, newest first)\n\n" + "\n\n".join(entries)
+    return clip_message(f"<b>History</b> (page {page + 1}/{pages}, newest first)\n\n" + "\n\n".join(entries))
+
+
+# --- added for persisted steps / bad input ---
+CREDENTIAL_OUTSIDE_STEP = (
+    "🔒 That looked like an API key or token, so I deleted it. To connect a provider, use /connect first."
+)
+STEP_ENDED = "That step has ended, so I did not use your message. Use /connect or /buy to start again."
+_CREDENTIAL_WORDS = {"api_key": "API key", "token": "API token", "email": "email address", "password": "password"}
+
+
+def invalid_credential(provider: ProviderId, field_key: str) -> str:
+    """A typed value that cannot be the asked-for credential (spaces, line breaks, too long)."""
+    word = _CREDENTIAL_WORDS.get(field_key, field_key)
+    return f"That does not look like a {provider_name(provider)} {word}. Send it again, or /cancel."

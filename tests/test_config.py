@@ -126,3 +126,26 @@ def test_rotate_keys_re_encrypts_with_the_first_key(tmp_path: Path) -> None:
     result = _run_bot(_env(BOT_ENCRYPTION_KEY=f"{new},{old}", DATABASE_PATH=str(database)), "rotate-keys", cwd=tmp_path)
     assert result.returncode == 0 and "re-encrypted 1" in result.stdout
     assert asyncio.run(open_with_new()) == {"api_key": "lsms_a_b"}
+
+
+def test_webhook_mode_derives_a_secret_from_the_token_when_none_is_set() -> None:
+    from bot.config import derive_webhook_secret
+
+    settings = load_settings(_env(PUBLIC_URL="https://bot.example.com"))
+    assert settings.webhook_url == "https://bot.example.com"
+    assert settings.webhook_secret == derive_webhook_secret(TOKEN)
+    assert settings.webhook_secret in settings.secrets
+    assert load_settings(_env(WEBHOOK_URL="https://bot.example.com")).webhook_secret == settings.webhook_secret
+    assert load_settings(_env()).webhook_secret is None  # long polling: no webhook, no secret
+
+
+def test_a_set_webhook_secret_is_used_as_is() -> None:
+    settings = load_settings(_env(PUBLIC_URL="https://bot.example.com", WEBHOOK_SECRET="My_own-secret1"))
+    assert settings.webhook_secret == "My_own-secret1" and "My_own-secret1" not in repr(settings)
+
+
+@pytest.mark.parametrize("secret", ["has space", "x" * 257, "ünïcode", "semi;colon"])
+def test_a_webhook_secret_telegram_would_refuse_is_named_but_not_echoed(secret: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env(PUBLIC_URL="https://bot.example.com", WEBHOOK_SECRET=secret))
+    assert str(caught.value).startswith("WEBHOOK_SECRET") and secret not in str(caught.value)

@@ -272,3 +272,77 @@ async def test_foreign_callback_and_wait_timeout(tg: FakeTelegram, make_app: App
     assert seen == [(CHAT, 2002, "cancel:42")]
     with pytest.raises(AssertionError, match="recent bot texts"):
         await tg.wait_for_text(CHAT, "never", timeout=0.1)
+
+
+async def test_a_button_on_a_deleted_or_old_message_arrives_inaccessible(tg: FakeTelegram, make_app: AppFactory) -> None:
+    seen: list[object] = []
+
+    async def record(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        seen.append(update.callback_query.message)
+        await update.callback_query.answer()
+
+    bot = await make_app([CommandHandler("start", start), CallbackQueryHandler(record)])
+    tg.user_sends(CHAT, "/start")
+    first = await tg.wait_for_text(CHAT, "Welcome", timeout=5)
+    tg.user_sends(CHAT, "/start")
+    second = await tg.wait_for_text(CHAT, "Welcome", timeout=5)
+    await bot.bot.delete_message(CHAT, first.message_id)
+    tg.age_message(CHAT, second.message_id, hours=49)
+    for message_id in (first.message_id, second.message_id):
+        await tg.wait_for_callback_answer(tg.press_data(CHAT, message_id, "confirm:1"), timeout=5)
+    # PTB parses a callback's message as Message even when Telegram sends it inaccessible (date 0).
+    assert [m.is_accessible for m in seen] == [False, False]  # type: ignore[attr-defined]
+    assert [m.message_id for m in seen] == [first.message_id, second.message_id]  # type: ignore[attr-defined]
+
+
+async def test_deleted_messages_cannot_be_edited_and_old_ones_not_deleted(tg: FakeTelegram, bot: App) -> None:
+    tg.register_chat(CHAT)
+    first = await bot.bot.send_message(CHAT, "one")
+    second = await bot.bot.send_message(CHAT, "two")
+    await bot.bot.delete_message(CHAT, first.message_id)
+    with pytest.raises(BadRequest, match="Message to edit not found"):
+        await bot.bot.edit_message_text("edited", chat_id=CHAT, message_id=first.message_id)
+    tg.age_message(CHAT, second.message_id, hours=48.5)
+    with pytest.raises(BadRequest, match="can't be deleted"):
+        await bot.bot.delete_message(CHAT, second.message_id)
+    tg.user_deletes(CHAT, second.message_id)
+    assert tg.is_deleted(CHAT, second.message_id)
+
+
+async def test_a_webhook_receives_updates_with_the_secret_and_polling_is_refused(tg: FakeTelegram, bot: App) -> None:
+    received: list[tuple[str | None, dict[str, Any]]] = []
+    statuses = iter([500, 200])  # the first delivery fails and is retried, as Telegram does
+
+    async def endpoint(request: Any) -> Any:
+        from starlette.responses import Response
+
+        received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json()))
+        return Response(status_code=next(statuses))
+
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from providers.simulation.loopback_server import LoopbackServer
+
+    server = LoopbackServer(Starlette(routes=[Route("/hook", endpoint, methods=["POST"])]))
+    await server.start()
+    try:
+        assert await bot.bot.set_webhook(f"{server.url}/hook", secret_token="s3cret_-Token")
+        assert (await bot.bot.get_webhook_info()).url == f"{server.url}/hook"
+        with pytest.raises(BadRequest, match="unallowed"):
+            await bot.bot.set_webhook(f"{server.url}/hook", secret_token="has space")
+        tg.user_sends(CHAT, "hello")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        while len(received) < 2 and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        assert [secret for secret, _ in received] == ["s3cret_-Token", "s3cret_-Token"]
+        assert received[0][1] == received[1][1] and received[1][1]["message"]["text"] == "hello"
+        assert tg.webhook_refusals == [500]
+        with pytest.raises(Exception, match="webhook is active"):
+            await bot.bot.get_updates(timeout=0)
+        assert await bot.bot.delete_webhook()
+        assert await bot.bot.get_updates(timeout=0) == ()
+    finally:
+        await server.stop()

@@ -311,7 +311,7 @@ async def test_delay_next_processes_after_the_client_gave_up(sim: GotSmsSimulato
     plan_id = sim.plan_id("Telegram", "day")
     sim.delay_next("POST", "/api/rents", 0.5)
     with pytest.raises(httpx.ReadTimeout):
-        await http.post("/api/rents", json={"plan_id": plan_id}, timeout=0.1)
+        await http.post("/api/rents", json={"plan_id": plan_id}, timeout=httpx.Timeout(5.0, read=0.1))
     while not sim.rents_of(TOKEN):  # bought after all
         await asyncio.sleep(0.02)
     assert sim.balance_of(TOKEN) == Decimal("99.00")

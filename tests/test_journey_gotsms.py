@@ -175,14 +175,14 @@ async def test_a_long_rent_gets_one_reminder_with_its_buttons_before_it_ends(
 ) -> None:
     from datetime import timedelta
 
-    from bot import rent_poll
+    from bot import poller
     from storage.database import utcnow
 
     gotsms.add_account(GOTSMS_TOKEN, Decimal("30.00"))
     await chat.connect_gotsms()
     await chat.buy_gotsms("Telegram", "1 week")
     six_and_a_half_days_later = utcnow() + timedelta(days=6, hours=12)
-    monkeypatch.setattr(rent_poll, "utcnow", lambda: six_and_a_half_days_later)
+    monkeypatch.setattr(poller, "utcnow", lambda: six_and_a_half_days_later)
     reminder = await chat.expect("ends in")
     assert "Renew it to keep the number" in reminder.text
     assert "Refund" in reminder.button_labels and "Wake up" in reminder.button_labels

@@ -245,4 +245,5 @@ async def test_a_30_day_number_can_bundle_several_services(bot: Any, nonvoip: No
     await chat.expect("waiting for the SMS")
     order_request = next(r for r in nonvoip.requests if r.path.endswith("/api/order"))
     assert [str(p) for p in order_request.json["product_ids"]] == [WHATSAPP_30_DAYS, "8555"]
-    assert len(nonvoip.orders_of(NONVOIP_EMAIL)) == 1
+    orders = nonvoip.orders_of(NONVOIP_EMAIL)  # one order per service, all on one number
+    assert len(orders) == 2 and len({o.number for o in orders}) == 1

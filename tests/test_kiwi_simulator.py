@@ -118,7 +118,7 @@ async def test_idempotent_replay_conflict_and_reuse(sim: KiwiSimulator, http: ht
 async def test_delay_next_still_creates_the_rental(sim: KiwiSimulator) -> None:
     sim.delay_next("POST", "/api/v1/rentals", 1.0)
     idem = {**HEADERS, "Idempotency-Key": "slow-1"}
-    async with httpx.AsyncClient(base_url=sim.base_url, headers=idem, timeout=0.2) as impatient:
+    async with httpx.AsyncClient(base_url=sim.base_url, headers=idem, timeout=httpx.Timeout(5.0, read=0.2)) as impatient:
         with pytest.raises(httpx.ReadTimeout):
             await impatient.post("/api/v1/rentals", json={"service": "go"})
     assert len(sim.rentals_of(KEY)) == 1  # created although the client gave up

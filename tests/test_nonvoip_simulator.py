@@ -283,7 +283,7 @@ async def test_fail_and_delay_next(sim: NonVoipSimulator, http: httpx.AsyncClien
     sim.fail_next("/api/order", 502, "Bad Gateway")
     assert (await _call(http, "order", product_id=INSTAGRAM)).text == "Bad Gateway"
     sim.delay_next("/manager/api/order", 0.3)
-    async with httpx.AsyncClient(base_url=sim.base_url, timeout=0.1) as impatient:
+    async with httpx.AsyncClient(base_url=sim.base_url, timeout=httpx.Timeout(5.0, read=0.1)) as impatient:
         with pytest.raises(httpx.ReadTimeout):
             await _call(impatient, "order", product_id=INSTAGRAM)
     assert len(sim.orders_of(EMAIL)) == 1  # processed although the client gave up
@@ -311,7 +311,7 @@ async def test_faults_hit_any_endpoint_a_share_of_the_time(sim: NonVoipSimulator
     assert {path for status, path in zip(statuses, ("balance", "products") * 20) if status == 503} == {
         "balance", "products"}  # any endpoint
     sim.delay_next("/api/balance", 0.3, email="someone-else@example.com")
-    async with httpx.AsyncClient(base_url=sim.base_url, timeout=0.2) as impatient:
+    async with httpx.AsyncClient(base_url=sim.base_url, timeout=httpx.Timeout(5.0, read=0.2)) as impatient:
         assert (await _call(impatient, "balance")).status_code == 200  # only that account waits
 
 

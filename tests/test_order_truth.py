@@ -139,8 +139,6 @@ async def test_the_order_card_stays_within_telegram_limits_with_many_sms(
     assert len(card.raw_text) <= 4096
     for code in ("10035", "10039"):
         assert code in card.text
-    chat.send("/history")  # an active order is not in the history; the command still answers
-    await chat.expect("istory")
 
 
 async def test_extend_shows_the_new_plan_and_price(bot: Any, gotsms: GotSmsSimulator, chat: Chat) -> None:

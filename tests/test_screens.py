@@ -48,8 +48,9 @@ async def test_cancel_leaves_the_key_prompt(bot: Any, kiwi: KiwiSimulator, chat:
     await chat.expect("API key")
     chat.send("/cancel")
     await chat.expect("Cancelled")
-    chat.send("lsms_some_text")  # no longer read as a key
-    await chat.expect("did not understand")
+    pasted = chat.send("lsms_some_text")  # no longer read as a key, but still not left in the chat
+    await chat.expect("use /connect first")
+    assert chat.tg.is_deleted(chat.chat_id, pasted["message_id"])
     assert kiwi.request_count("GET", "/api/v1/balance") == 0
 
 
@@ -221,3 +222,30 @@ async def test_only_allowed_users_are_served(
         friend = Chat(tg, 1001)
         friend.send("/start")
         await friend.expect("Hi")
+
+
+async def test_a_button_on_a_message_deleted_meanwhile_gets_a_fresh_screen(
+    bot: Any, tg: FakeTelegram, chat: Chat, caplog: Any
+) -> None:
+    chat.send("/start")
+    menu = await chat.expect("connect a provider")
+    query = chat.press("Connect a provider")
+    tg.user_deletes(chat.chat_id, menu.message_id)  # gone before the bot edits it
+    fresh = await chat.expect("Which provider")
+    assert fresh.message_id != menu.message_id and not tg.is_deleted(chat.chat_id, fresh.message_id)
+    await tg.wait_for_callback_answer(query)
+    assert not [r for r in caplog.records if r.name == "handlers.errors"]
+
+
+async def test_a_button_on_an_inaccessible_message_gets_a_fresh_screen(
+    bot: Any, tg: FakeTelegram, chat: Chat, caplog: Any
+) -> None:
+    chat.send("/help")
+    old = await chat.expect("How codes arrive")
+    tg.age_message(chat.chat_id, old.message_id, hours=49)
+    query = tg.press_data(chat.chat_id, old.message_id, "m:connect")
+    fresh = await chat.expect("Which provider")
+    assert fresh.message_id != old.message_id
+    await tg.wait_for_callback_answer(query)
+    assert tg.messages(chat.chat_id)[0].text == old.text  # the old message is left as it was
+    assert not [r for r in caplog.records if r.name == "handlers.errors"]

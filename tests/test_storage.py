@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -106,10 +107,10 @@ async def test_a_final_status_changes_once(tmp_path: Path) -> None:
 async def test_two_concurrent_confirms_claim_a_purchase_once(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "bot.sqlite3")
     purchases = PurchaseStore(db)
-    offer = Offer(section="187", service="go", name="Google", price=Decimal("0.50"), stock=3)
-    purchase = await purchases.create(7, ProviderId.KIWI, offer)
+    offer = Offer(section="187", service_id="go", name="Google", price=Decimal("0.50"), stock=3)
+    purchase = await purchases.create(7, ProviderId.KIWI, (offer,))
     results = await asyncio.gather(
-        *(purchases.transition(purchase.id, 7, PurchaseState.PENDING, PurchaseState.PLACING) for _ in range(5))
+        *(purchases.claim_for_placing(purchase.id, 7, PurchaseState.PENDING, timedelta(seconds=30)) for _ in range(5))
     )
-    assert results.count(True) == 1
+    assert sum(r is not None for r in results) == 1
     await db.close()

@@ -69,6 +69,7 @@ class FakeTelegram:
         # Release any held long poll first, or uvicorn would wait for it to time out.
         self._state.closing = True
         self._state.updates_changed.notify()
+        await self._methods.webhook.close()
         await self._server.stop()
 
     @property
@@ -143,6 +144,42 @@ class FakeTelegram:
                 "text": "",
             }
         return self._enqueue_callback(chat, message, callback_data, None)
+
+    def press_data(self, chat_id: int, message_id: int, data: str) -> str:
+        """A user of `chat_id` presses a button carrying `data` (forged or real) on message
+        `message_id` of the same chat; a deleted or 48-hour-old message arrives inaccessible."""
+        chat = self._chat_for_user(chat_id, "private" if chat_id > 0 else "supergroup", "Tess")
+        message = self._methods.pressed_message_object(chat, message_id)
+        return self._enqueue_callback(chat, message, data, None)
+
+    def user_deletes(self, chat_id: int, message_id: int) -> None:
+        """The user deletes a message for both sides (e.g. while the bot works on its button)."""
+        chat = self._state.chats[chat_id]
+        chat.deleted.add(message_id)
+        self._state.next_seq()
+
+    def age_message(self, chat_id: int, message_id: int, hours: float) -> None:
+        """Pretend message `message_id` was sent `hours` earlier than it was."""
+        chat = self._state.chats[chat_id]
+        chat.sent_at[message_id] = chat.sent_at.get(message_id, time.time()) - hours * 3600
+
+    @property
+    def pending_update_count(self) -> int:
+        """Updates not yet fetched by (or delivered to) the bot."""
+        return len(self._state.updates)
+
+    @property
+    def webhook_url(self) -> str:
+        return self._methods.webhook.url
+
+    @property
+    def webhook_secret(self) -> str | None:
+        return self._methods.webhook.secret_token
+
+    @property
+    def webhook_refusals(self) -> list[int]:
+        """Status codes the bot's webhook answered to deliveries it refused."""
+        return list(self._methods.webhook.refusals)
 
     @contextmanager
     def batch(self) -> Iterator[None]:

@@ -11,7 +11,16 @@ from dataclasses import replace
 from typing import Any
 
 from tests.fakes.telegram_html import HtmlParseError, parse_html
-from tests.fakes.telegram_state import JSON, ApiError, BotMessage, ChatState, TelegramState, bad_request
+from tests.fakes.telegram_state import (
+    DELETE_WINDOW_SECONDS,
+    JSON,
+    ApiError,
+    BotMessage,
+    ChatState,
+    TelegramState,
+    bad_request,
+)
+from tests.fakes.telegram_webhook import WebhookPusher
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA_BYTES = 64
@@ -45,14 +54,12 @@ class BotApiMethods:
     def __init__(self, state: TelegramState, *, strict_html: bool = True) -> None:
         self.state = state
         self.strict_html = strict_html
+        self.webhook = WebhookPusher(state)
         self.handlers: dict[str, Handler] = {
             "getme": lambda _: state.bot_user() | {"can_join_groups": True},
-            "deletewebhook": self.delete_webhook,
-            "getwebhookinfo": lambda _: {
-                "url": "",
-                "has_custom_certificate": False,
-                "pending_update_count": len(state.updates),
-            },
+            "setwebhook": self.webhook.set_webhook,
+            "deletewebhook": self.webhook.delete_webhook,
+            "getwebhookinfo": lambda _: self.webhook.info(),
             "logout": lambda _: True,
             "close": lambda _: True,
             "sendmessage": self.send_message,
@@ -73,14 +80,14 @@ class BotApiMethods:
 
     # -- updates ----------------------------------------------------------------------
 
-    def delete_webhook(self, params: JSON) -> bool:
-        if params.get("drop_pending_updates"):
-            self.state.updates.clear()
-        return True
-
     async def get_updates(self, params: JSON) -> list[JSON]:
         """Long poll: answer as soon as updates exist, or [] after `timeout` seconds."""
         state = self.state
+        if self.webhook.active:
+            raise ApiError(
+                409, "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         timeout = float(params.get("timeout") or 0)
@@ -181,7 +188,7 @@ class BotApiMethods:
     def delete_messages(self, params: JSON) -> bool:
         chat = self.state.known_chat(params.get("chat_id"))
         for message_id in params.get("message_ids") or []:
-            if message_id not in chat.deleted:
+            if message_id not in chat.deleted and chat.age_of(message_id) <= DELETE_WINDOW_SECONDS:
                 chat.deleted.add(message_id)
         self.state.bot_changed.notify()
         return True
@@ -190,9 +197,19 @@ class BotApiMethods:
         exists = message_id in chat.bot_messages or message_id in chat.user_message_ids
         if message_id is None or not exists or message_id in chat.deleted:
             raise bad_request("message to delete not found")
+        if chat.age_of(message_id) > DELETE_WINDOW_SECONDS:
+            raise bad_request("message can't be deleted for everyone")
         chat.deleted.add(message_id)
         self.state.next_seq()
         self.state.bot_changed.notify()
+
+    def pressed_message_object(self, chat: ChatState, message_id: int) -> JSON:
+        """The `message` of a callback query: InaccessibleMessage (date 0) for a deleted
+        message or one older than 48 hours, as Telegram sends it."""
+        message = chat.live_bot_message(message_id)
+        if message is None or chat.age_of(message_id) > DELETE_WINDOW_SECONDS:
+            return {"chat": chat.chat, "message_id": message_id, "date": 0}
+        return self.message_object(chat, message)
 
     def message_object(self, chat: ChatState, message: BotMessage) -> JSON:
         """The Message object Telegram returns for a bot message in its current state."""

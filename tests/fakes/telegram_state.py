@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 JSON = dict[str, Any]
+# Telegram: "a message can only be deleted if it was sent less than 48 hours ago"; a button on
+# a message that old, or on a deleted one, arrives with an InaccessibleMessage.
+DELETE_WINDOW_SECONDS = 48 * 3600
 
 
 @dataclass(frozen=True)
@@ -73,11 +76,17 @@ class ChatState:
     sent: list[BotMessage] = field(default_factory=list)  # snapshots as sent
     user_message_ids: set[int] = field(default_factory=set)
     deleted: set[int] = field(default_factory=set)
+    sent_at: dict[int, float] = field(default_factory=dict)  # any message id -> when it was sent
+
+    def age_of(self, message_id: int | None, now: float | None = None) -> float:
+        sent = self.sent_at.get(message_id) if message_id is not None else None
+        return 0.0 if sent is None else (now or time.time()) - sent
 
     def new_message_id(self) -> int:
         # User and bot messages share one id counter per chat, as in Telegram.
         message_id = self.next_message_id
         self.next_message_id += 1
+        self.sent_at[message_id] = time.time()
         return message_id
 
     def live_bot_message(self, message_id: int) -> BotMessage | None:
