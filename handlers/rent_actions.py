@@ -29,6 +29,10 @@ async def perform(
     option: str | None,
 ) -> None:
     client = await services.client_for(order.chat_id, order.provider)
+    if action is Action.MESSAGES and not isinstance(client, RentManaging):
+        # The provider keeps no message list (or is disconnected): the SMS the bot stored.
+        await _stored_messages(update, services, order, option)
+        return
     if client is None:
         await answer(update, f"{texts.provider_name(order.provider)} is not connected; /connect it first.", alert=True)
         return
@@ -108,6 +112,21 @@ async def _messages(update: Update, client: RentManaging, order: OrderRecord, be
     ]
     options = [("Older ▶", page.next_before_id)] if page.next_before_id else []
     await show(update, texts.number_messages(order, lines, before_id is not None), keyboards.order_options(order, Action.MESSAGES, options))
+
+
+async def _stored_messages(update: Update, services: Services, order: OrderRecord, before: str | None) -> None:
+    """Every SMS the bot stored for the order, newest first, a page at a time (the card shows
+    only the latest codes)."""
+    before_id = int(before) if before is not None and before.isdigit() else None
+    page, more = await services.messages.sms_page(order.id, before_id, MESSAGES_PAGE)
+    await answer(update)
+    lines = [
+        f"{m.received_at.strftime('%m-%d %H:%M')} {texts.escaped_clip(m.text or m.code or '', 600)}".strip()
+        for m in page
+    ]
+    options = [("Older ▶", str(page[-1].id))] if more and page else []
+    await show(update, texts.number_messages(order, lines, before_id is not None),
+               keyboards.order_options(order, Action.MESSAGES, options))
 
 
 async def _card(update: Update, services: Services, order: OrderRecord) -> None:

@@ -275,7 +275,7 @@ def codes_line(codes: list[str]) -> str:
     shown = codes[-CARD_CODES_SHOWN:]
     parts = ", ".join(f"<code>{escape(_clip(c, _CODE_CLIP))}</code>" for c in shown)
     more = len(codes) - len(shown)
-    return f"Codes: {parts}" + (f" (and {more} more)" if more else "")
+    return f"Codes: {parts}" + (f" (and {more} more: all in Messages)" if more else "")
 
 
 def _clip(text: str, limit: int) -> str:

@@ -143,6 +143,16 @@ class MessageStore:
             for order_id, messages in (await self.sms_of(list(order_ids))).items()
         }
 
+    async def sms_page(self, order_id: int, before_id: int | None, limit: int) -> tuple[list[MessageRecord], bool]:
+        """One page of an order's stored SMS, newest first (older than `before_id`), and whether
+        there are older ones."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM messages WHERE order_id = ? AND kind = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            (order_id, KIND_SMS, before_id if before_id is not None else 2**63 - 1, limit + 1),
+        )
+        records = [MessageRecord.from_row(r) for r in rows]
+        return records[:limit], len(records) > limit
+
     async def has_sms(self, order_id: int) -> bool:
         row = await self._db.fetchone(
             "SELECT 1 FROM messages WHERE order_id = ? AND kind = ? LIMIT 1", (order_id, KIND_SMS)

@@ -154,3 +154,25 @@ async def test_extend_shows_the_new_plan_and_price(bot: Any, gotsms: GotSmsSimul
     card = chat.tg.messages(chat.chat_id)[-1]
     assert "Plan: 1 month" in card.text
     assert f"${rent.price.quantize(Decimal('0.01'))}" in card.text and rent.price > day_price
+
+
+async def test_every_stored_sms_of_a_long_number_is_in_messages_a_page_at_a_time(
+    bot: Any, nonvoip: NonVoipSimulator, chat: Chat
+) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
+    await chat.connect_nonvoip()
+    await _buy_nonvoip(chat, "1-day", "Telegram")
+    (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
+    for index in range(7):
+        nonvoip.receive_sms(order.order_id, f"Telegram code {40000 + index}")
+        await chat.expect(f"🔑 {40000 + index}")
+    await ticks(bot, 2)
+    chat.send("/orders")
+    card = await chat.expect("and 2 more")
+    chat.tg.press_button(chat.chat_id, "Messages", message_id=card.message_id)
+    newest = await chat.expect("Messages on")
+    assert [f"{40000 + i}" in newest.text for i in range(7)] == [False, False, True, True, True, True, True]
+    chat.press("Older ▶")
+    older = await chat.expect("(older)")
+    assert "40000" in older.text and "40001" in older.text and "40002" not in older.text
+    assert "Older ▶" not in older.button_labels

@@ -7,8 +7,9 @@ from providers.models import Action, Capabilities, OrderStatus, PollStrategy
 # kiwiSMS sells one kind of order (a ~20 minute session), so every order follows the "*" row.
 KIWI_ACTIONS: dict[OrderStatus, frozenset[Action]] = {
     OrderStatus.WAITING: frozenset({Action.CANCEL, Action.REFRESH}),  # cancel refunds, only before a code
-    OrderStatus.RECEIVED: frozenset({Action.DONE, Action.RENEW, Action.REFRESH}),
-    OrderStatus.COMPLETED: frozenset({Action.RENEW}),  # renew keeps the number for a new session
+    # Messages: every SMS the bot stored for the order, paged (the card shows the latest codes).
+    OrderStatus.RECEIVED: frozenset({Action.DONE, Action.RENEW, Action.MESSAGES, Action.REFRESH}),
+    OrderStatus.COMPLETED: frozenset({Action.RENEW, Action.MESSAGES}),  # renew keeps the number for a new session
     OrderStatus.CANCELLED: frozenset(),
     OrderStatus.EXPIRED: frozenset(),
 }

@@ -34,17 +34,17 @@ _Row = Mapping[OrderStatus, frozenset[Action]]
 # Long rentals (1/3/30 days) are live until their term ends, code or not.
 _LONG: _Row = {
     OrderStatus.WAITING: frozenset({Action.ACTIVATE, Action.RENEW, Action.REFRESH}),
-    OrderStatus.RECEIVED: frozenset({Action.ACTIVATE, Action.RENEW, Action.REFRESH}),
+    OrderStatus.RECEIVED: frozenset({Action.ACTIVATE, Action.RENEW, Action.MESSAGES, Action.REFRESH}),
 }
 # 10-minutes: reject (refund) before the code, reuse the number after it.
 _SHORT: _Row = {
     OrderStatus.WAITING: frozenset({Action.REJECT, Action.REFRESH}),
-    OrderStatus.RECEIVED: frozenset({Action.REUSE, Action.REFRESH}),
+    OrderStatus.RECEIVED: frozenset({Action.REUSE, Action.MESSAGES, Action.REFRESH}),
 }
 # Country-wise orders can be rejected while waiting; reuse is a USA short-term feature.
 _COUNTRY: _Row = {
     OrderStatus.WAITING: frozenset({Action.REJECT, Action.REFRESH}),
-    OrderStatus.RECEIVED: frozenset({Action.REFRESH}),
+    OrderStatus.RECEIVED: frozenset({Action.MESSAGES, Action.REFRESH}),
 }
 
 CAPABILITIES = Capabilities(
