@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any, TypeAlias
 
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
@@ -30,6 +31,9 @@ from storage.purchases import PurchaseStore
 
 logger = logging.getLogger(__name__)
 
+# The Application as this bot uses it (PTB's generic parameters are not narrowed here).
+App: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+
 POLLER_JOB = "poller"
 PURCHASE_ATTEMPTS = 3  # RetryPolicy's default: a purchase with an idempotency key is tried at most this often
 SANDBOX_KEY = "sandbox_simulators"
@@ -37,17 +41,17 @@ SANDBOX_KEY = "sandbox_simulators"
 
 def build_application(
     settings: Settings, *, sandbox: bool = False, sandbox_sms_delay: float = 5.0
-) -> Application:  # type: ignore[type-arg]
+) -> App:
     """The whole bot as one PTB Application; `sandbox` adds the in-process provider simulators,
     whose numbers each receive a code `sandbox_sms_delay` seconds after they are ordered."""
 
-    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+    async def post_init(app: App) -> None:
         effective = settings
         if sandbox:
             effective = await _start_sandbox(app, settings, sandbox_sms_delay)
         await _open_services(app, effective)
 
-    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    async def post_shutdown(app: App) -> None:
         poller: Poller | None = app.bot_data.get("poller")
         if poller is not None:
             await poller.close()
@@ -72,7 +76,7 @@ def build_application(
     return app
 
 
-async def _open_services(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+async def _open_services(app: App, settings: Settings) -> None:
     db = await Database.open(settings.database_path)
     services = Services(
         allowed_user_ids=settings.allowed_user_ids,
@@ -110,7 +114,7 @@ async def _open_services(app: Application, settings: Settings) -> None:  # type:
     logger.info("bot ready; polling providers every %ss", settings.poll_interval_seconds)
 
 
-async def _start_sandbox(app: Application, settings: Settings, sms_delay: float) -> Settings:  # type: ignore[type-arg]
+async def _start_sandbox(app: App, settings: Settings, sms_delay: float) -> Settings:
     # Imported here: the simulators are not part of the production code path.
     from providers.gotsms.simulator.sim import GotSmsSimulator
     from providers.kiwi.simulator.sim import KiwiSimulator
@@ -129,7 +133,7 @@ async def _start_sandbox(app: Application, settings: Settings, sms_delay: float)
 
 
 @asynccontextmanager
-async def running(app: Application, *, poll_timeout: float = 1.0) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def running(app: App, *, poll_timeout: float = 1.0) -> AsyncIterator[App]:
     """Run the application inside the caller's event loop (tests, benchmark), as run_polling would."""
     await app.initialize()
     assert app.post_init is not None

@@ -48,7 +48,10 @@ async def poll_feed(
     items = await client.unread_messages(mark_as_read=True)
     unmatched = await _store_feed(services, delivery, chat_id, provider, orders, known, items)
     if recovery_since is not None:
-        await _recover(delivery, client, orders, known, recovery_since - CLOCK_SKEW)
+        since = recovery_since - CLOCK_SKEW
+        # Rents that ended since the lost answer may have had an SMS in it too.
+        ended = await services.orders.ended_since(chat_id, provider, since)
+        await _recover(delivery, client, [*orders, *ended], known, since)
     # An SMS of a rent we do not know yet may belong to a purchase still being reconciled: keep
     # the record so its rent's messages are read once it is adopted. Otherwise (a rent bought
     # outside the bot) there is nothing of ours to lose.

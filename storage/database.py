@@ -30,6 +30,11 @@ def from_db_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def db_time(value: str) -> datetime:
+    """A NOT NULL time column."""
+    return datetime.fromisoformat(value)
+
+
 class Database:
     """Every statement runs under one lock: a shared connection must not interleave
     one coroutine's statements into another coroutine's transaction."""

@@ -115,10 +115,12 @@ class OrderStore:
         )
         return {r["remote_id"] for r in rows}
 
-    async def live_of_account(self, chat_id: int, provider: ProviderId) -> list[OrderRecord]:
+    async def ended_since(self, chat_id: int, provider: ProviderId, since: datetime) -> list[OrderRecord]:
+        """Orders of the account that became final at or after `since` (feed recovery)."""
         rows = await self._db.fetchall(
-            "SELECT * FROM orders WHERE chat_id = ? AND provider = ? AND status IN (?, ?) ORDER BY id",
-            (chat_id, provider.value, *_LIVE),
+            "SELECT * FROM orders WHERE chat_id = ? AND provider = ? AND status NOT IN (?, ?)"
+            " AND finished_at >= ? ORDER BY id",
+            (chat_id, provider.value, *_LIVE, to_db_time(since)),
         )
         return [OrderRecord.from_row(r) for r in rows]
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import aiosqlite
 
 from providers.models import OrderRequest, OrderStatus, ProviderId
-from storage.database import from_db_time
+from storage.database import db_time, from_db_time
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class OrderRecord:
             status=OrderStatus(row["status"]),
             refunded=None if row["refunded"] is None else bool(row["refunded"]),
             expires_at=from_db_time(row["expires_at"]),
-            created_at=from_db_time(row["created_at"]),  # type: ignore[arg-type]
+            created_at=db_time(row["created_at"]),
             finished_at=from_db_time(row["finished_at"]),
             card_message_id=row["card_message_id"],
             section=row["section"],
@@ -104,7 +104,7 @@ class PurchaseRecord:
             state=row["state"],
             order_id=row["order_id"],
             error=row["error"],
-            created_at=from_db_time(row["created_at"]),  # type: ignore[arg-type]
+            created_at=db_time(row["created_at"]),
             decision=row["decision"],
             service_ids=tuple(json.loads(row["service_ids"] or "[]")),
             plan_id=row["plan_id"],
@@ -146,7 +146,7 @@ class MessageRecord:
             provider_message_id=row["provider_message_id"],
             code=row["code"],
             text=row["text"],
-            received_at=from_db_time(row["received_at"]),  # type: ignore[arg-type]
+            received_at=db_time(row["received_at"]),
             delivered_at=from_db_time(row["delivered_at"]),
             service_name=row["service_name"],
         )
