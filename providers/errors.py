@@ -6,6 +6,11 @@ Never put a credential into an error: its text and repr end up in logs.
 
 from __future__ import annotations
 
+import httpx
+
+from providers.retry import parse_retry_after
+
+MAX_USER_MESSAGE = 200  # a provider error page must not flood the chat
 
 
 class ProviderError(Exception):
@@ -89,3 +94,33 @@ class ProviderUnavailable(ProviderError):
 
 class UnexpectedResponse(ProviderError):
     default_message = "The provider sent an answer the bot does not understand."
+
+
+def clip(text: str) -> str:
+    return text[:MAX_USER_MESSAGE]
+
+
+def chat_text(raw: object, secret: str) -> str | None:
+    """A provider's error text fit for the chat: a non-empty string, stripped and clipped, with the
+    credential masked (belt and braces: a provider echoing it must not put it into our errors)."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    text = raw.strip()
+    if secret:
+        text = text.replace(secret, "***")
+    return clip(text)
+
+
+def status_error(response: httpx.Response, message: str | None, *, provider: str) -> ProviderError | None:
+    """What the HTTP status alone says, for every provider: 401 BadCredentials, 403 AccountSuspended,
+    429 RateLimited (with Retry-After), 5xx ProviderUnavailable; None for any other status."""
+    status = response.status_code
+    if status == 401:
+        return BadCredentials(message, provider=provider)
+    if status == 403:
+        return AccountSuspended(message, provider=provider)
+    if status == 429:
+        return RateLimited(message, provider=provider, retry_after=parse_retry_after(response))
+    if status >= 500:
+        return ProviderUnavailable(message, provider=provider)
+    return None

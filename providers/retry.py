@@ -29,6 +29,12 @@ class RetryPolicy:
     max_delay: float = 4.0
     retry_after_cap: float = 5.0  # a longer Retry-After is not waited for: the caller gets the 429
 
+    @classmethod
+    def for_client(cls, retry_delay: float, max_attempts: int) -> RetryPolicy:
+        """The clients' two knobs: at least one attempt; backoff from `retry_delay` up to 8 times it."""
+        return cls(max_attempts=max(1, max_attempts), base_delay=retry_delay,
+                   max_delay=max(retry_delay * 8, retry_delay))
+
     def backoff(self, retry_number: int) -> float:
         """Capped exponential backoff with jitter (retry_number counts from 1)."""
         delay = min(self.max_delay, self.base_delay * 2 ** (retry_number - 1))

@@ -16,9 +16,9 @@ from urllib.parse import quote
 
 import httpx
 
-from providers.errors import ProviderUnavailable
+from providers.errors import ProviderUnavailable, chat_text
 from providers.http import RetryPolicy, send_with_retry
-from providers.gotsms.errors import Context, error_for, provider_message, refusal
+from providers.gotsms.errors import Context, error_for, refusal
 from providers.gotsms.schema import PROVIDER, Envelope, envelope_of, list_of, pages_of
 
 logger = logging.getLogger(__name__)
@@ -136,4 +136,4 @@ class GotSmsApi:
         return envelope
 
     def message(self, envelope: Envelope) -> str | None:
-        return provider_message(envelope.message, self._token)
+        return chat_text(envelope.message, self._token)

@@ -63,11 +63,7 @@ class GotSmsClient(RentOperations, ProviderClient):
         retry_delay: float = 0.5,
         max_attempts: int = 3,
     ) -> None:
-        policy = RetryPolicy(
-            max_attempts=max(1, max_attempts),
-            base_delay=retry_delay,
-            max_delay=max(retry_delay * 8, retry_delay),
-        )
+        policy = RetryPolicy.for_client(retry_delay, max_attempts)
         self._api = GotSmsApi(http, base_url, token, policy)
         self.page_size = PER_PAGE  # per_page of list requests (tests shrink it to exercise paging)
 

@@ -14,8 +14,6 @@ import httpx
 import msgspec
 
 from providers.errors import (
-    AccountSuspended,
-    BadCredentials,
     InsufficientBalance,
     InvalidRequest,
     NotAllowedNow,
@@ -23,10 +21,10 @@ from providers.errors import (
     OutOfStock,
     ProviderError,
     ProviderUnavailable,
-    RateLimited,
     UnexpectedResponse,
+    chat_text,
+    status_error,
 )
-from providers.http import parse_retry_after
 from providers.gotsms.schema import PROVIDER
 
 logger = logging.getLogger(__name__)
@@ -34,26 +32,10 @@ logger = logging.getLogger(__name__)
 # What a request is about decides what an unexplained 404 means.
 Context = Literal["rent", "purchase", "other"]
 
-MAX_USER_MESSAGE = 200  # a provider error page must not flood the chat
-
 # Lower-cased message substrings that refine a 4xx refusal.
 _INSUFFICIENT = ("insufficient", "not enough balance", "not enough funds", "low balance", "top up")
 _OUT_OF_STOCK = ("out of stock", "no numbers", "no available number", "no free number", "sold out",
                  "no number available", "numbers are not available")
-
-
-def clip(text: str) -> str:
-    return text[:MAX_USER_MESSAGE]
-
-
-def provider_message(raw: Any, token: str) -> str | None:
-    """The envelope's `message` fit for the chat: a string, clipped, never echoing the token."""
-    if not isinstance(raw, str) or not raw.strip():
-        return None
-    message = raw.strip()
-    if token:
-        message = message.replace(token, "***")
-    return clip(message)
 
 
 def _body(response: httpx.Response) -> dict[str, Any]:
@@ -68,16 +50,11 @@ def error_for(response: httpx.Response, context: Context, token: str) -> Provide
     """The taxonomy error of a non-2xx answer."""
     status = response.status_code
     body = _body(response)
-    message = provider_message(body.get("message"), token)
+    message = chat_text(body.get("message"), token)
     logger.info("gotsms -> HTTP %s", status)
-    if status == 401:
-        return BadCredentials(message, provider=PROVIDER)
-    if status == 403:
-        return AccountSuspended(message, provider=PROVIDER)
-    if status == 429:
-        return RateLimited(message, provider=PROVIDER, retry_after=parse_retry_after(response))
-    if status >= 500:
-        return ProviderUnavailable(message, provider=PROVIDER)
+    common = status_error(response, message, provider=PROVIDER)
+    if common is not None:  # 401, 403, 429, 5xx
+        return common
     if status == 404:
         if context == "purchase":
             return OutOfStock(message, provider=PROVIDER)  # the plan is gone

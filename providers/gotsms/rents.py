@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 
-from providers.errors import InvalidRequest, OrderNotFound, ProviderError, UnexpectedResponse
+from providers.errors import InvalidRequest, OrderNotFound, ProviderError, UnexpectedResponse, clip
 from providers.models import NumberStatus, OrderRequest, OrderStatus, PlacedOrder, Plan, RemoteOrder
 from providers.gotsms.api import GotSmsApi, number_path, params, rent_path
 from providers.gotsms.domain import Rent, one_rent, rents_from
-from providers.gotsms.errors import clip, may_have_acted, refusal
+from providers.gotsms.errors import may_have_acted, refusal
 from providers.gotsms.schema import PROVIDER, NumberStatusWire, ToggleWire, data_of, envelope_of, read
 
 logger = logging.getLogger(__name__)

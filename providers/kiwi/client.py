@@ -75,9 +75,7 @@ class KiwiClient(ProviderClient):
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._purchase_timeout = purchase_timeout
-        self._policy = RetryPolicy(
-            max_attempts=max(1, max_attempts), base_delay=retry_delay, max_delay=max(retry_delay * 8, retry_delay)
-        )
+        self._policy = RetryPolicy.for_client(retry_delay, max_attempts)
 
     def __repr__(self) -> str:  # never the key: reprs end up in logs
         return f"KiwiClient(base_url={self._base_url!r})"

@@ -8,8 +8,6 @@ from typing import Literal
 import httpx
 
 from providers.errors import (
-    AccountSuspended,
-    BadCredentials,
     IdempotencyConflict,
     InsufficientBalance,
     InvalidRequest,
@@ -17,19 +15,16 @@ from providers.errors import (
     OrderNotFound,
     OutOfStock,
     ProviderError,
-    ProviderUnavailable,
-    RateLimited,
     UnexpectedResponse,
+    chat_text,
+    status_error,
 )
-from providers.http import parse_retry_after
 from providers.kiwi.schema import PROVIDER, error_body
 
 logger = logging.getLogger(__name__)
 
 # Which resource a request is about decides what an unexplained 404 means.
 Context = Literal["rent", "rental", "other"]
-
-_MAX_USER_MESSAGE = 200  # a provider error page must not flood the chat
 
 # A purchase whose outcome is unknown: the bot must look before buying again.
 UNCONFIRMED_PURCHASE = "The provider did not confirm the purchase; check /orders before buying again."
@@ -44,12 +39,11 @@ def raise_for_status(response: httpx.Response, context: Context, *, secret: str)
 def error_for(response: httpx.Response, context: Context, *, secret: str) -> ProviderError:
     status = response.status_code
     body = error_body(response.content)
-    message = _scrub(body.error, secret)
+    message = chat_text(body.error, secret)
     logger.info("%s -> %s %s", PROVIDER, status, body.code)
-    if status == 401:
-        return BadCredentials(message, provider=PROVIDER)
-    if status == 403:
-        return AccountSuspended(message, provider=PROVIDER)
+    common = status_error(response, message, provider=PROVIDER)
+    if common is not None:  # 401, 403, 429, 5xx
+        return common
     if status == 402:
         return InsufficientBalance(message, provider=PROVIDER)
     if status == 404:
@@ -60,10 +54,6 @@ def error_for(response: httpx.Response, context: Context, *, secret: str) -> Pro
     # another body (IDEMPOTENCY_KEY_REUSED). Neither bought anything with this request.
     if status in (409, 422):
         return IdempotencyConflict(message, provider=PROVIDER)
-    if status == 429:
-        return RateLimited(message, provider=PROVIDER, retry_after=parse_retry_after(response))
-    if status >= 500:
-        return ProviderUnavailable(message, provider=PROVIDER)
     return UnexpectedResponse(provider=PROVIDER)
 
 
@@ -79,12 +69,3 @@ def _not_found(message: str | None, code: str | None, context: Context) -> Provi
     if context == "rental":
         return OrderNotFound(message, provider=PROVIDER)
     return UnexpectedResponse(provider=PROVIDER)  # e.g. a wrong base URL
-
-
-def _scrub(text: str | None, secret: str) -> str | None:
-    if not text:
-        return None
-    # Belt and braces: a provider echoing the key must not put it into our errors.
-    if secret:
-        text = text.replace(secret, "***")
-    return text[:_MAX_USER_MESSAGE]

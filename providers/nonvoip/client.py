@@ -82,9 +82,7 @@ class NonVoipClient(ProviderClient):
         retry_delay: float = 0.5,
         max_attempts: int = 3,
     ) -> None:
-        policy = RetryPolicy(
-            max_attempts=max(1, max_attempts), base_delay=retry_delay, max_delay=max(retry_delay * 8, retry_delay),
-        )
+        policy = RetryPolicy.for_client(retry_delay, max_attempts)
         self._api = NonVoipApi(http, base_url, email, password, policy)
         self._secret = password
 

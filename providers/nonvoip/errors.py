@@ -24,6 +24,7 @@ from providers.errors import (
     ProviderUnavailable,
     RateLimited,
     UnexpectedResponse,
+    chat_text,
 )
 from providers.http import parse_retry_after
 from providers.models import OrderStatus, ProviderId
@@ -33,7 +34,6 @@ from providers.parsing import money, when
 logger = logging.getLogger(__name__)
 
 PROVIDER = ProviderId.NONVOIP.value
-_MAX_USER_MESSAGE = 200  # a provider error page must not flood the chat
 
 # getsms `status: error` texts that end an order (lower-cased substrings, checked in order).
 # Anything else with HTTP 200/404 means "no SMS yet".
@@ -84,18 +84,13 @@ def final_status(message: str) -> OrderStatus | None:
 
 def user_message(envelope: Envelope | None, secret: str) -> str | None:
     """The provider's error text, fit for the chat; scrubbed of the password."""
-    message = envelope.message if envelope is not None else None
-    if not isinstance(message, str) or not message.strip():
-        return None
-    if secret:  # belt and braces: a provider echoing the password must not leak it
-        message = message.replace(secret, "***")
-    return message.strip()[:_MAX_USER_MESSAGE]
+    return chat_text(envelope.message if envelope is not None else None, secret)
 
 
 def error_for(response: httpx.Response, envelope: Envelope | None, path: str, secret: str) -> ProviderError:
     """The error an answer that is not a success means."""
     status = response.status_code
-    if status == 429:
+    if status == 429:  # the body may say when, too
         return rate_limited(response, envelope, secret)
     if status >= 500:
         return ProviderUnavailable(user_message(envelope, secret), provider=PROVIDER)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -59,22 +58,39 @@ class LoopbackSimulator:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _post_later(
+        self, log: list[dict[str, Any]], delivery: dict[str, Any], request: dict[str, Any], delay: float = 0.0
+    ) -> None:
+        """POST an outbound callback (webhook) to `delivery["url"]` in the background; `request` are
+        httpx's keyword arguments. The delivery lands in `log` with its `status` or `error`."""
+        delivering = self._deliver(log, delivery, request, delay)
+        try:
+            self._spawn(delivering)
+        except RuntimeError as exc:  # called with no running loop: record it, never raise
+            delivering.close()
+            delivery["error"] = repr(exc)
+            log.append(delivery)
+
+    async def _deliver(
+        self, log: list[dict[str, Any]], delivery: dict[str, Any], request: dict[str, Any], delay: float
+    ) -> None:
+        if delay:
+            await self._pause(delay)
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=5.0)
+        try:
+            response = await self._http.post(delivery["url"], **request)
+            delivery["status"] = response.status_code
+        except Exception as exc:  # a broken receiver must never break the simulator
+            delivery["error"] = repr(exc)
+        log.append(delivery)
+
     async def _pause(self, seconds: float) -> None:
         """Sleep that ends early when the simulator stops."""
         try:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
         except asyncio.TimeoutError:
             pass
-
-
-def parse_json_body(body: bytes) -> tuple[Any, bool]:
-    """(value, ok): an empty body is "no JSON" (actions that send none), not invalid JSON."""
-    if not body.strip():
-        return None, True
-    try:
-        return json.loads(body), True
-    except (ValueError, UnicodeDecodeError):
-        return None, False
 
 
 def run_standalone(

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from providers.gotsms.simulator.models import money
+from providers.simulation.numbers import CA_AREAS, US_AREAS, UniqueNumbers
 
 _NAMESPACE = uuid.UUID("6f1c3c52-0d2e-4b8a-9a57-2f3f0c1e9b10")
 
@@ -177,28 +178,24 @@ def _plan(service: str, country: str, billing: str, duration_type: str, amount: 
     )
 
 
-class PhoneFactory:
+class PhoneFactory(UniqueNumbers):
     """Unique numbers per country (seeded): (display form '+1 415 555 0123', E.164 '+14155550123')."""
 
-    _US_AREAS = ("202", "212", "305", "312", "415", "512", "617", "702", "713", "818")
-    _CA_AREAS = ("416", "604", "514", "403", "613", "780")
-
     def __init__(self, seed: str = "gotsms-phones") -> None:
-        self._rng = random.Random(seed)
-        self._issued: set[str] = set()
+        super().__init__(seed)
 
     def new(self, country: str, area_code: str | None = None) -> tuple[str, str]:
-        while True:
-            display = self._candidate(country, area_code)
-            e164 = "+" + "".join(ch for ch in display if ch.isdigit())
-            if e164 not in self._issued:
-                self._issued.add(e164)
-                return display, e164
+        display = self.unique(lambda r: self._candidate(r, country, area_code), key=_e164)
+        return display, _e164(display)
 
-    def _candidate(self, country: str, area_code: str | None) -> str:
-        r = self._rng
+    @staticmethod
+    def _candidate(r: random.Random, country: str, area_code: str | None) -> str:
         if country == "United Kingdom":
             return f"+44 7{r.randint(100, 999)} {r.randint(0, 999_999):06d}"
-        areas = self._CA_AREAS if country == "Canada" else self._US_AREAS
+        areas = CA_AREAS if country == "Canada" else US_AREAS
         area = area_code or r.choice(areas)
         return f"+1 {area} {r.randint(200, 999)} {r.randint(0, 9999):04d}"
+
+
+def _e164(display: str) -> str:
+    return "+" + "".join(ch for ch in display if ch.isdigit())

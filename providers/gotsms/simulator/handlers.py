@@ -9,8 +9,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from providers.gotsms.simulator.catalog import BILLING_TYPES, DURATION_TYPES
-from providers.gotsms.simulator.http import Invalid, RequestContext, fail, ok, paginate
+from providers.gotsms.simulator.catalog import BILLING_TYPES, DURATION_TYPES, Plan
+from providers.gotsms.simulator.http import GotSmsContext, Invalid, fail, ok, paginate
 from providers.gotsms.simulator.models import Account, SimMessage, iso, money
 from providers.gotsms.simulator.state import (
     NO_BALANCE,
@@ -33,23 +33,23 @@ class SimHandlers(SimState):
 
     # ------------------------------------------------------------------ handlers: catalogue and account
 
-    def _h_pricelist(self, ctx: RequestContext, account: Account) -> Response:
+    def _h_pricelist(self, ctx: GotSmsContext, account: Account) -> Response:
         groups: dict[str, list[dict[str, Any]]] = {}
         for plan in self._catalog.plans:
             groups.setdefault(plan.service_name, []).append(plan.to_pricelist_json())
         return ok([{"name": name, "plans": plans} for name, plans in groups.items()])
 
-    def _h_account(self, ctx: RequestContext, account: Account) -> Response:
+    def _h_account(self, ctx: GotSmsContext, account: Account) -> Response:
         self._refresh_account(account)
         return ok({"balance": money(account.balance)})
 
-    def _h_services(self, ctx: RequestContext, account: Account) -> Response:
+    def _h_services(self, ctx: GotSmsContext, account: Account) -> Response:
         search = (ctx.text("search") or "").lower()
         services = [{"id": sid, "name": name} for sid, name in self._catalog.services if search in name.lower()]
         page, meta = paginate(ctx, services, 25)
         return ok(page, meta=meta)
 
-    def _h_plans(self, ctx: RequestContext, account: Account) -> Response:
+    def _h_plans(self, ctx: GotSmsContext, account: Account) -> Response:
         service_id, country_id = ctx.text("service_id"), ctx.text("country_id")
         duration_type = ctx.choice("duration_type", DURATION_TYPES)
         billing_type = ctx.choice("billing_type", BILLING_TYPES)
@@ -65,7 +65,7 @@ class SimHandlers(SimState):
 
     # ------------------------------------------------------------------ handlers: rents
 
-    def _h_list_rents(self, ctx: RequestContext, account: Account) -> Response:
+    def _h_list_rents(self, ctx: GotSmsContext, account: Account) -> Response:
         status = ctx.choice("status", ("active", "finished"))
         service = (ctx.text("service") or "").lower()
         phone = digits(ctx.text("phone") or "")
@@ -78,14 +78,19 @@ class SimHandlers(SimState):
         now = now_utc()
         return ok([self._rent_json(r, now) for r in page], meta=meta)
 
-    def _h_create_rent(self, ctx: RequestContext, account: Account) -> Response:
+    def _body_plan(self, ctx: GotSmsContext) -> Plan:
+        """The plan the body's `plan_id` names (Invalid when missing or unknown)."""
         plan_id = ctx.body_text("plan_id")
-        area_code = ctx.body_text("area_code")
         if plan_id is None:
             raise Invalid("The plan id field is required.")
         plan = self._plans.get(plan_id)
         if plan is None:
             raise Invalid("The selected plan id is invalid.")
+        return plan
+
+    def _h_create_rent(self, ctx: GotSmsContext, account: Account) -> Response:
+        plan = self._body_plan(ctx)
+        area_code = ctx.body_text("area_code")
         if area_code is not None and not _AREA_RE.match(area_code):
             raise Invalid("The area code field must be a valid 3-digit area code.")
         if plan.stock is not None and plan.stock <= 0:
@@ -97,16 +102,11 @@ class SimHandlers(SimState):
         rent = self._new_rent(account, plan, area)
         return ok(self._rent_json(rent, now_utc()), message="Rent created successfully.", status=201)
 
-    def _h_transition(self, ctx: RequestContext, account: Account) -> Response:
+    def _h_transition(self, ctx: GotSmsContext, account: Account) -> Response:
         rent = self._own_rent(ctx, account)
         if rent is None:
             return fail(404, RENT_NOT_FOUND)
-        plan_id = ctx.body_text("plan_id")
-        if plan_id is None:
-            raise Invalid("The plan id field is required.")
-        target = self._plans.get(plan_id)
-        if target is None:
-            raise Invalid("The selected plan id is invalid.")
+        target = self._body_plan(ctx)
         if not rent.active:
             raise Invalid(NOT_ACTIVE)
         if not self._plans[rent.plan_id].daily:
@@ -122,7 +122,7 @@ class SimHandlers(SimState):
         rent.active_till = rent.active_from + timedelta(minutes=target.minutes)
         return ok({"id": rent.id, "status": rent.status}, message="Plan transitioned successfully.")
 
-    def _h_toggle_renewal(self, ctx: RequestContext, account: Account) -> Response:
+    def _h_toggle_renewal(self, ctx: GotSmsContext, account: Account) -> Response:
         rent = self._own_rent(ctx, account)
         if rent is None:
             return fail(404, RENT_NOT_FOUND)
@@ -134,7 +134,7 @@ class SimHandlers(SimState):
         message = "Auto renewal enabled." if rent.auto_renew else "Auto renewal disabled."
         return ok({"id": rent.id, "is_included_for_next_renewal": rent.auto_renew}, message=message)
 
-    def _h_refund(self, ctx: RequestContext, account: Account) -> Response:
+    def _h_refund(self, ctx: GotSmsContext, account: Account) -> Response:
         rent = self._own_rent(ctx, account)
         if rent is None:
             return fail(404, RENT_NOT_FOUND)
@@ -148,7 +148,7 @@ class SimHandlers(SimState):
 
     # ------------------------------------------------------------------ handlers: messages
 
-    def _h_messages(self, ctx: RequestContext, account: Account) -> Response:
+    def _h_messages(self, ctx: GotSmsContext, account: Account) -> Response:
         service_id = ctx.uuid("service_id")
         phone = digits(ctx.text("phone", max_length=32) or "")
         newest_first = reversed(account.messages)
@@ -156,7 +156,7 @@ class SimHandlers(SimState):
         page, meta = paginate(ctx, found, 20)
         return ok([self._message_json(m, listing=True) for m in page], meta=meta)
 
-    def _h_unread(self, ctx: RequestContext, account: Account) -> Response:
+    def _h_unread(self, ctx: GotSmsContext, account: Account) -> Response:
         service_id, rent_id = ctx.text("service_id"), ctx.text("rent_id")
         phone = digits(ctx.text("phone") or "")
         mark = ctx.boolean("mark_as_read")
@@ -184,7 +184,7 @@ class SimHandlers(SimState):
 
     # ------------------------------------------------------------------ handlers: numbers
 
-    def _h_wake_up(self, ctx: RequestContext, account: Account) -> Response:
+    def _h_wake_up(self, ctx: GotSmsContext, account: Account) -> Response:
         rent = self._own_rent(ctx, account)
         if rent is None:
             return fail(404, RENT_NOT_FOUND)
@@ -200,7 +200,7 @@ class SimHandlers(SimState):
         rent.online_till = rent.wake_till + timedelta(seconds=self.online_seconds)
         return ok(message="Wake up request sent.")
 
-    def _h_number_messages(self, ctx: RequestContext, account: Account) -> Response:
+    def _h_number_messages(self, ctx: GotSmsContext, account: Account) -> Response:
         rent = self._own_rent(ctx, account)
         if rent is None:
             return fail(404, RENT_NOT_FOUND)
@@ -213,7 +213,7 @@ class SimHandlers(SimState):
         return ok([self._message_json(m, listing=False) for m in page],
                   meta={"next_before_id": next_before_id, "count": len(page)})
 
-    def _h_number_status(self, ctx: RequestContext, account: Account) -> Response:
+    def _h_number_status(self, ctx: GotSmsContext, account: Account) -> Response:
         rent = self._own_rent(ctx, account)
         if rent is None:
             return fail(404, RENT_NOT_FOUND)
@@ -236,5 +236,5 @@ class SimHandlers(SimState):
             "can_wake_up": self._can_wake_up(rent, now),
         })
 
-    def _h_not_found(self, ctx: RequestContext, account: Account) -> Response:
+    def _h_not_found(self, ctx: GotSmsContext, account: Account) -> Response:
         return fail(404, f"The route {ctx.path.lstrip('/')} could not be found.")

@@ -1,4 +1,4 @@
-"""State records of the GotSMS simulator (rents, messages, accounts, recorded requests, injected faults)."""
+"""State records of the GotSMS simulator (rents, messages, accounts, recorded requests, lost answers)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+
+from providers.simulation import requests
 
 
 def money(amount: Decimal) -> int | float:
@@ -90,14 +91,12 @@ class Account:
     unread: dict[str, SimMessage] = field(default_factory=dict)
 
 
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    json: Any
-    token: str | None
-    at: float  # time.monotonic()
+class RecordedRequest(requests.RecordedRequest):
+    """A request as received (`sim.requests`); `token` is the Bearer token it was sent with."""
+
+    @property
+    def token(self) -> str | None:
+        return self.account
 
 
 class LostAnswer(StrEnum):
@@ -106,21 +105,3 @@ class LostAnswer(StrEnum):
     SERVER_ERROR = "server_error"  # 500 {"success": false, "message": "Server Error."}
     TRUNCATED = "truncated"  # the real status with the first half of its JSON body
     DROPPED = "dropped"  # headers, part of the body, then the connection closes
-
-
-@dataclass
-class Rule:
-    """An injected fault for matching requests: an answer instead of processing (fail_next),
-    a lost answer after processing (lose_answer_next) or a delay before it (delay_next)."""
-
-    method: str
-    path_prefix: str
-    times: int
-    status: int = 0
-    body: dict[str, Any] | str | None = None
-    headers: dict[str, str] | None = None
-    lost: LostAnswer | None = None
-    seconds: float = 0.0
-
-    def matches(self, method: str, path: str) -> bool:
-        return self.method in ("*", method) and path.startswith(self.path_prefix)

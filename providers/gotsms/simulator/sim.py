@@ -9,8 +9,8 @@ the Python control API is the "Simulator" section of docs/gotsms.md. State and c
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,23 +18,24 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from providers.gotsms.simulator.handlers import SimHandlers
-from providers.gotsms.simulator.http import (
-    Invalid,
-    RequestContext,
-    RuleQueue,
-    fail,
-    injected_response,
-    lost_answer,
-    read_context,
-)
-from providers.gotsms.simulator.models import Account, LostAnswer, RecordedRequest, Rule, SimMessage, SimRent
+from providers.gotsms.simulator.http import GotSmsContext, Invalid, fail, read_gotsms_context
+from providers.gotsms.simulator.models import Account, LostAnswer, RecordedRequest, SimMessage, SimRent
 from providers.gotsms.simulator.state import UNAUTHENTICATED, SimState
+from providers.simulation.faults import Body, Faults, Loss, Rule, lost_answer
+from providers.simulation.requests import count_requests
 from providers.simulation.simulator_base import LoopbackSimulator, run_standalone
 
 __all__ = ["GotSmsSimulator", "LostAnswer", "SimRent", "SimMessage", "RecordedRequest"]
 
 
-Handler = Callable[[RequestContext, Account], Response]
+Handler = Callable[[GotSmsContext, Account], Response]
+
+# How each LostAnswer is made: the rule's own answer (a Laravel 500), or the real one cut short.
+_LOSSES: dict[LostAnswer, Rule] = {
+    LostAnswer.SERVER_ERROR: Rule("", status=500, body={"success": False, "message": "Server Error."}),
+    LostAnswer.TRUNCATED: Rule("", loss=Loss.TRUNCATED),
+    LostAnswer.DROPPED: Rule("", loss=Loss.DROPPED),
+}
 
 
 class GotSmsSimulator(SimHandlers, LoopbackSimulator):
@@ -44,38 +45,32 @@ class GotSmsSimulator(SimHandlers, LoopbackSimulator):
         LoopbackSimulator.__init__(self)
         SimState.__init__(self, sandbox, auto_sms_after)
         self.requests: list[RecordedRequest] = []
-        self._failures = RuleQueue()  # answer instead of processing
-        self._losses = RuleQueue()  # process, then lose the answer
-        self._delays = RuleQueue()  # wait, then process
+        self._faults = Faults("prefix", seed="gotsms-faults")
         self.app: Starlette = self._build_app()
 
     # ------------------------------------------------------------------ fault injection and records
 
     def fail_next(self, method: str, path_prefix: str, status: int,
-                  body: dict[str, Any] | str | None = None, times: int = 1, *,
+                  body: Body = None, times: int = 1, *,
                   headers: dict[str, str] | None = None) -> None:
         """The next matching requests are answered INSTEAD of processed (nothing happens)."""
-        self._failures.add(Rule(method.upper(), path_prefix, times, status, body, headers=headers))
+        self._faults.instead.add(Rule(path_prefix, times, method.upper(), status=status, body=body, headers=headers))
 
     def lose_answer_next(self, method: str, path_prefix: str, how: LostAnswer = LostAnswer.SERVER_ERROR,
                          times: int = 1) -> None:
         """The next matching requests ARE processed (a rent bought, messages marked read), then
         their answer is lost: a 500, a truncated JSON body, or a dropped connection."""
-        self._losses.add(Rule(method.upper(), path_prefix, times, lost=LostAnswer(how)))
+        loss = _LOSSES[LostAnswer(how)]
+        self._faults.losses.add(replace(loss, path=path_prefix, times=times, method=method.upper()))
 
     def delay_next(self, method: str, path_prefix: str, seconds: float, times: int = 1) -> None:
         """The next matching requests wait `seconds` before being processed: a client that
         times out first does not know that they still take effect."""
-        self._delays.add(Rule(method.upper(), path_prefix, times, seconds=seconds))
+        self._faults.stalls.add(Rule(path_prefix, times, method.upper(), seconds=seconds))
 
     def request_count(self, method: str | None = None, path: str | None = None, token: str | None = None) -> int:
         """Requests matching every given filter; `path` is an exact path (no query string)."""
-        wanted = method.upper() if method else None
-        return sum(
-            1 for r in self.requests
-            if (wanted is None or r.method == wanted) and (path is None or r.path == path)
-            and (token is None or r.token == token)
-        )
+        return count_requests(self.requests, method, path, token)
 
     # ------------------------------------------------------------------ HTTP plumbing
 
@@ -103,21 +98,28 @@ class GotSmsSimulator(SimHandlers, LoopbackSimulator):
 
     def _endpoint(self, handler: Handler, *, auth: bool = True) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            ctx = await read_context(request)
-            self.requests.append(ctx.record())
-            delay = self._delays.take(ctx.method, ctx.path)
-            if delay is not None:
-                await self._pause(delay.seconds)
-            injected = self._failures.take(ctx.method, ctx.path)
-            if injected is not None:  # fail_next: answer INSTEAD of processing
-                return injected_response(injected)
-            loss = self._losses.take(ctx.method, ctx.path)
-            response = self._process(handler, ctx, auth)
-            return response if loss is None or loss.lost is None else lost_answer(loss.lost, response)
+            ctx = await read_gotsms_context(request)
+            record = ctx.record(RecordedRequest)
+            self.requests.append(record)
+            response = await self._faulty(handler, ctx, auth)
+            record.status = response.status_code
+            return response
 
         return endpoint
 
-    def _process(self, handler: Handler, ctx: RequestContext, auth: bool) -> Response:
+    async def _faulty(self, handler: Handler, ctx: GotSmsContext, auth: bool) -> Response:
+        # GotSMS's delay comes before everything, an injected failure included.
+        stall = self._faults.stalls.take(ctx.method, ctx.path)
+        if stall is not None:
+            await self._pause(stall.seconds)
+        injected = self._faults.injected(ctx.method, ctx.path)
+        if injected is not None:  # fail_next: answer INSTEAD of processing
+            return injected
+        loss = self._faults.losses.take(ctx.method, ctx.path)
+        response = self._process(handler, ctx, auth)
+        return response if loss is None else lost_answer(loss, response)
+
+    def _process(self, handler: Handler, ctx: GotSmsContext, auth: bool) -> Response:
         account = self._authenticate(ctx.token)
         if auth and account is None:
             return fail(401, UNAUTHENTICATED)

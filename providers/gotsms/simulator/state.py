@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-import re
 import time
 import uuid
 from collections.abc import Callable, Coroutine
@@ -17,8 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from providers.gotsms.simulator.catalog import Catalog, PhoneFactory, Plan, build_catalog
-from providers.gotsms.simulator.http import RequestContext
+from providers.gotsms.simulator.http import GotSmsContext
 from providers.gotsms.simulator.models import Account, OrderedIds, SimMessage, SimRent, iso, money
+from providers.simulation.codes import code_in
 
 SANDBOX_BALANCE = Decimal("50.00")
 # Messages clients may match on; docs/gotsms.md lists them.
@@ -31,7 +31,6 @@ NOT_REFUNDABLE = "Refund is not available for this rent."
 NOT_DAILY = "Current rent plan must be daily for this transition endpoint."
 NOT_MONTHLY = "Auto renewal can be toggled only for monthly 1/3/6/12 plans."
 
-_CODE_RE = re.compile(r"(?<!\d)\d{4,8}(?!\d)")
 _MAX_RENEWALS = 1000  # bound for lazy auto-renewal catching up on a long-idle rent
 
 
@@ -129,8 +128,7 @@ class SimState:
         if not rent.active:
             raise ValueError(f"rent {rent_id} is {rent.status}; it cannot receive SMS")
         if code is None:
-            match = _CODE_RE.search(body)
-            code = match.group(0) if match else None
+            code = code_in(body)
         message = SimMessage(
             id=self._message_ids.new(), body=body, code=code, received_at=now_utc(), rent_id=rent.id,
             sender=f"+1{self._rng.randint(200, 999)}{self._rng.randint(0, 9_999_999):07d}",
@@ -280,7 +278,7 @@ class SimState:
             account = self._accounts[token]
         return account
 
-    def _own_rent(self, ctx: RequestContext, account: Account) -> SimRent | None:
+    def _own_rent(self, ctx: GotSmsContext, account: Account) -> SimRent | None:
         rent = self._rents.get(ctx.path_params.get("rent_id", ""))
         if rent is None or rent.token != account.token:
             return None

@@ -9,6 +9,8 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from providers.simulation.numbers import CA_AREAS, US_AREAS, UniqueNumbers
+
 # DaisySMS numeric country code -> (name, how many services the country offers).
 COUNTRIES: dict[str, tuple[str, int]] = {
     "187": ("USA", 40),
@@ -119,30 +121,22 @@ def format_price(price: Decimal) -> str:
     return str(price.quantize(Decimal("0.01")))
 
 
-class PhoneFactory:
+class PhoneFactory(UniqueNumbers):
     """Plausible, unique E.164 numbers per country (seeded, so runs are reproducible)."""
 
-    _US_AREAS = ("202", "212", "305", "312", "415", "512", "617", "702", "713", "818")
-    _CA_AREAS = ("416", "604", "514", "403", "613", "780")
-
     def __init__(self, seed: str = "kiwi-phones") -> None:
-        self._rng = random.Random(seed)
-        self._issued: set[str] = set()
+        super().__init__(seed)
 
     def new(self, country: str, area: str | None = None) -> str:
-        while True:
-            phone = self._candidate(country, area)
-            if phone not in self._issued:
-                self._issued.add(phone)
-                return phone
+        return self.unique(lambda r: self._candidate(r, country, area))
 
-    def _candidate(self, country: str, area: str | None) -> str:
-        r = self._rng
+    @staticmethod
+    def _candidate(r: random.Random, country: str, area: str | None) -> str:
         if country == "187":
-            code = area if area else r.choice(self._US_AREAS)
+            code = area if area else r.choice(US_AREAS)
             return f"+1{code}{r.randint(200, 999)}{r.randint(0, 9999):04d}"
         if country == "36":
-            return f"+1{r.choice(self._CA_AREAS)}{r.randint(200, 999)}{r.randint(0, 9999):04d}"
+            return f"+1{r.choice(CA_AREAS)}{r.randint(200, 999)}{r.randint(0, 9999):04d}"
         if country == "16":
             return f"+447{r.choice('45789')}{r.randint(0, 99_999_999):08d}"
         if country == "43":

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.responses import Response
 
-from providers.kiwi.simulator.http import RequestContext, error
+from providers.kiwi.simulator.http import KiwiContext, error
 from providers.kiwi.simulator.models import IdempotencyRecord
 
 _TTL = 24 * 3600.0
@@ -25,7 +25,7 @@ class IdempotencyStore:
         self._records: dict[tuple[str, str], IdempotencyRecord] = {}
 
     async def run(
-        self, ctx: RequestContext, scope_key: str, process: Callable[[], Awaitable[Response]],
+        self, ctx: KiwiContext, scope_key: str, process: Callable[[], Awaitable[Response]],
         replay_status: int | None,
     ) -> Response:
         key = ctx.idempotency_key or ""

@@ -1,4 +1,4 @@
-"""State records of the kiwiSMS simulator (rentals, accounts, recorded requests, injected faults)."""
+"""State records of the kiwiSMS simulator (rentals, accounts, recorded requests, idempotency)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
+
+from providers.simulation import requests
 
 LIVE_STATUSES = frozenset({"WAITING", "RECEIVED"})
 
@@ -47,8 +49,7 @@ class SimRental:
             return 0
         return max(0, int((self.expires_at - now).total_seconds()))
 
-    def to_json(self, now: datetime) -> dict[str, Any]:
-        """The `Rental` schema."""
+    def _identity(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "externalId": self.external_id,
@@ -57,9 +58,15 @@ class SimRental:
             "serviceName": self.service_name,
             "status": self.status,
             "price": money(self.price),
+            "expiresAt": iso_z(self.expires_at),
+        }
+
+    def to_json(self, now: datetime) -> dict[str, Any]:
+        """The `Rental` schema."""
+        return {
+            **self._identity(),
             "codes": list(self.codes),
             "otpCode": self.codes[-1] if self.codes else None,
-            "expiresAt": iso_z(self.expires_at),
             "createdAt": iso_z(self.created_at),
             "active": self.active,
             "secondsRemaining": self.seconds_remaining(now),
@@ -67,17 +74,7 @@ class SimRental:
 
     def to_created_json(self) -> dict[str, Any]:
         """The `RentalCreated` schema."""
-        return {
-            "id": self.id,
-            "externalId": self.external_id,
-            "phone": self.phone,
-            "service": self.service,
-            "serviceName": self.service_name,
-            "price": money(self.price),
-            "status": self.status,
-            "expiresAt": iso_z(self.expires_at),
-            "asleep": False,
-        }
+        return {**self._identity(), "asleep": False}
 
 
 @dataclass
@@ -92,33 +89,12 @@ class Account:
     active: dict[str, SimRental] = field(default_factory=dict)
 
 
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    json: Any
-    api_key: str | None
-    at: float
+class RecordedRequest(requests.RecordedRequest):
+    """A request as received (`sim.requests`); `api_key` is the key it was sent with."""
 
-
-@dataclass
-class Rule:
-    """An injected fault (fail_next, fail_after_next, truncate_next) or latency (delay_next /
-    stall_next) for matching requests."""
-
-    method: str
-    path_prefix: str
-    times: int
-    status: int = 0
-    body: dict[str, Any] | str | None = None
-    headers: dict[str, str] | None = None
-    seconds: float = 0.0
-    truncate: bool = False  # truncate_next: send the real answer's first half
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method in ("*", method)) and path.startswith(self.path_prefix)
+    @property
+    def api_key(self) -> str | None:
+        return self.account
 
 
 @dataclass

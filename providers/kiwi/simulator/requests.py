@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
 from providers.kiwi.simulator.catalog import COUNTRIES, DEFAULT_COUNTRY
-from providers.kiwi.simulator.http import RequestContext, error
+from providers.kiwi.simulator.http import KiwiContext, error
 from providers.kiwi.simulator.models import SimRental
+from providers.simulation.requests import finite_decimal
 
 _CARRIERS = frozenset({"tmo", "vz", "att"})
 
@@ -19,7 +20,7 @@ def action_answer(rental: SimRental) -> JSONResponse:
 
 
 def parse_rent_request(
-    ctx: RequestContext,
+    ctx: KiwiContext,
 ) -> tuple[str, str, Decimal | None, str | None] | Response:
     """Validate a RentRequest: (service, country, max_price, US area code) or a 400 response."""
     body = ctx.json
@@ -36,25 +37,10 @@ def parse_rent_request(
     if carrier is not None and carrier not in _CARRIERS:
         return error(400, "carrier must be one of tmo, vz, att", "INVALID_REQUEST")
     try:
-        max_price = _parse_max_price(body.get("max_price"))
+        max_price = finite_decimal(body.get("max_price"))
     except ValueError:
         return error(400, "max_price must be a number", "INVALID_REQUEST")
     return service.strip(), country, max_price, _first_area(body.get("areas"), country)
-
-
-def _parse_max_price(value: Any) -> Decimal | None:
-    """None when absent; ValueError when not a finite number (string or JSON number)."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(value)
-    try:
-        price = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise ValueError(value) from exc
-    if not price.is_finite():
-        raise ValueError(value)
-    return price
 
 
 def _first_area(areas: Any, country: str) -> str | None:

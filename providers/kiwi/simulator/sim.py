@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,25 +15,20 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from providers.kiwi.simulator.catalog import DEFAULT_COUNTRY, format_price
-from providers.kiwi.simulator.http import (
-    RateLimiter,
-    RequestContext,
-    RuleQueue,
-    altered_response,
-    error,
-    injected_response,
-    read_context,
-)
+from providers.kiwi.simulator.http import KiwiContext, error, read_kiwi_context
 from providers.kiwi.simulator.idempotency import IdempotencyStore
-from providers.kiwi.simulator.models import Account, RecordedRequest, Rule, SimRental, money
+from providers.kiwi.simulator.models import Account, RecordedRequest, SimRental, money
 from providers.kiwi.simulator.requests import action_answer, parse_rent_request
 from providers.kiwi.simulator.state import KiwiState, utc_now
+from providers.simulation.faults import Body, Faults, Loss, Rule
+from providers.simulation.rate_limit import RateLimiter
+from providers.simulation.requests import count_requests
 from providers.simulation.simulator_base import run_standalone
 
 __all__ = ["KiwiSimulator", "SimRental", "RecordedRequest"]
 
 
-Handler = Callable[[RequestContext, Account | None], Response]
+Handler = Callable[[KiwiContext, Account | None], Response]
 
 _SANDBOX_BALANCE = Decimal("50.00")
 
@@ -48,10 +42,7 @@ class KiwiSimulator(KiwiState):
         super().__init__(sandbox, auto_sms_after, rental_minutes)
         self.requests: list[RecordedRequest] = []
         self._idempotency = IdempotencyStore()
-        self._failures = RuleQueue()
-        self._delays = RuleQueue()
-        self._stalls = RuleQueue()
-        self._after_faults = RuleQueue()
+        self._faults = Faults("prefix", seed="kiwi-faults")
         self._limiter = RateLimiter()
         self.app: Starlette = self._build_app()
 
@@ -62,34 +53,34 @@ class KiwiSimulator(KiwiState):
         method: str,
         path_prefix: str,
         status: int,
-        body: dict[str, Any] | str | None = None,
+        body: Body = None,
         headers: dict[str, str] | None = None,
         times: int = 1,
     ) -> None:
-        self._failures.add(Rule(method.upper(), path_prefix, times, status=status, body=body, headers=headers))
+        self._faults.instead.add(Rule(path_prefix, times, method.upper(), status=status, body=body, headers=headers))
 
     def fail_after_next(
         self,
         method: str,
         path_prefix: str,
         status: int,
-        body: dict[str, Any] | str | None = None,
+        body: Body = None,
         headers: dict[str, str] | None = None,
         times: int = 1,
     ) -> None:
         """The next matching requests ARE processed, then answered like `fail_next` (a lost answer)."""
-        self._after_faults.add(Rule(method.upper(), path_prefix, times, status=status, body=body, headers=headers))
+        self._faults.losses.add(Rule(path_prefix, times, method.upper(), status=status, body=body, headers=headers))
 
     def truncate_next(self, method: str, path_prefix: str, times: int = 1) -> None:
         """The next matching requests ARE processed; their JSON answer is cut in half."""
-        self._after_faults.add(Rule(method.upper(), path_prefix, times, truncate=True))
+        self._faults.losses.add(Rule(path_prefix, times, method.upper(), loss=Loss.TRUNCATED))
 
     def delay_next(self, method: str, path_prefix: str, seconds: float, times: int = 1) -> None:
-        self._delays.add(Rule(method.upper(), path_prefix, times, seconds=seconds))
+        self._faults.delays.add(Rule(path_prefix, times, method.upper(), seconds=seconds))
 
     def stall_next(self, method: str, path_prefix: str, seconds: float, times: int = 1) -> None:
         """Extra knob: wait BEFORE processing (idempotency record pending), so a retry sees 409."""
-        self._stalls.add(Rule(method.upper(), path_prefix, times, seconds=seconds))
+        self._faults.stalls.add(Rule(path_prefix, times, method.upper(), seconds=seconds))
 
     def set_rate_limit(self, per_minute: int | None) -> None:
         self._limiter.set(per_minute)
@@ -98,14 +89,7 @@ class KiwiSimulator(KiwiState):
         self, method: str | None = None, path: str | None = None, api_key: str | None = None
     ) -> int:
         """Requests matching every given filter; `path` is an exact path (no query string)."""
-        wanted = method.upper() if method else None
-        return sum(
-            1
-            for r in self.requests
-            if (wanted is None or r.method == wanted)
-            and (path is None or r.path == path)
-            and (api_key is None or r.api_key == api_key)
-        )
+        return count_requests(self.requests, method, path, api_key)
 
     # ------------------------------------------------------------------ HTTP plumbing
 
@@ -132,53 +116,46 @@ class KiwiSimulator(KiwiState):
         replay_status: int | None = None,
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            ctx = await read_context(request)
-            self.requests.append(ctx.record())
+            ctx = await read_kiwi_context(request)
+            record = ctx.record(RecordedRequest)
+            self.requests.append(record)
             response = await self._process(ctx, handler, auth, idempotent, replay_status)
             for name, value in ctx.rate_headers.items():
                 response.headers.setdefault(name, value)
+            record.status = response.status_code
             return response
 
         return endpoint
 
     async def _process(
-        self, ctx: RequestContext, handler: Handler, auth: bool, idempotent: bool,
+        self, ctx: KiwiContext, handler: Handler, auth: bool, idempotent: bool,
         replay_status: int | None,
     ) -> Response:
-        injected = self._failures.take(ctx.method, ctx.path)
+        injected = self._faults.injected(ctx.method, ctx.path)
         if injected is not None:  # fail_next: answer INSTEAD of processing
-            return injected_response(injected)
-        allowed, ctx.rate_headers = self._limiter.check(ctx.api_key or f"anonymous:{ctx.client}")
-        if not allowed:
-            return error(429, "Rate limit exceeded", "RATE_LIMITED", headers=ctx.rate_headers)
+            return injected
+        rate = self._limiter.check(ctx.api_key or f"anonymous:{ctx.client}")
+        ctx.rate_headers = rate.headers
+        if not rate.allowed:
+            headers = {**rate.headers, "Retry-After": str(rate.retry_after)}
+            return error(429, "Rate limit exceeded", "RATE_LIMITED", headers=headers)
         account: Account | None = None
         if auth:
             account, denied = self._authenticate(ctx)
             if denied is not None:
                 return denied
-        stall = self._stalls.take(ctx.method, ctx.path)
-        delay = self._delays.take(ctx.method, ctx.path)
-        after = self._after_faults.take(ctx.method, ctx.path)
-        if idempotent and account is not None and ctx.idempotency_key is not None:
-            response = await self._idempotency.run(
-                ctx, account.api_key, lambda: self._stalled(handler, ctx, account, stall), replay_status
-            )
-        else:
-            response = await self._stalled(handler, ctx, account, stall)
-        if delay is not None:  # delay_next: the work is done, only the answer is late
-            await self._pause(delay.seconds)
-        if after is not None:  # fail_after_next / truncate_next: the work is done, the answer is lost
-            return altered_response(after, response)
-        return response
 
-    async def _stalled(
-        self, handler: Handler, ctx: RequestContext, account: Account | None, stall: Rule | None
-    ) -> Response:
-        if stall is not None:  # stall_next: wait BEFORE the work
-            await self._pause(stall.seconds)
-        return handler(ctx, account)
+        async def work() -> Response:
+            return handler(ctx, account)
 
-    def _authenticate(self, ctx: RequestContext) -> tuple[Account | None, Response | None]:
+        async def idempotent_work(stalled: Callable[[], Awaitable[Response]]) -> Response:
+            assert account is not None
+            return await self._idempotency.run(ctx, account.api_key, stalled, replay_status)
+
+        guard = idempotent_work if idempotent and account is not None and ctx.idempotency_key is not None else None
+        return await self._faults.around(ctx.method, ctx.path, None, work, self._pause, guard)
+
+    def _authenticate(self, ctx: KiwiContext) -> tuple[Account | None, Response | None]:
         key = ctx.api_key
         account = self._accounts.get(key) if key else None
         if account is None and key and self.sandbox and key.startswith("demo"):
@@ -192,11 +169,11 @@ class KiwiSimulator(KiwiState):
 
     # ------------------------------------------------------------------ handlers
 
-    def _get_balance(self, ctx: RequestContext, account: Account | None) -> Response:
+    def _get_balance(self, ctx: KiwiContext, account: Account | None) -> Response:
         assert account is not None
         return JSONResponse({"balance": money(account.balance), "currency": "USD"})
 
-    def _get_services(self, ctx: RequestContext, account: Account | None) -> Response:
+    def _get_services(self, ctx: KiwiContext, account: Account | None) -> Response:
         country = ctx.query.get("country") or ctx.query.get("country_code") or DEFAULT_COUNTRY
         if country not in self._catalog:
             return error(400, "Unsupported country code", "INVALID_COUNTRY")
@@ -209,27 +186,27 @@ class KiwiSimulator(KiwiState):
             {"countryCode": country, "catalogMode": False, "count": len(services), "services": services}
         )
 
-    def _list_rentals(self, ctx: RequestContext, account: Account | None) -> Response:
+    def _list_rentals(self, ctx: KiwiContext, account: Account | None) -> Response:
         assert account is not None
         self._refresh_account(account)
         now = utc_now()
         rentals = [r.to_json(now) for r in account.active.values()]
         return JSONResponse({"rentals": rentals, "count": len(rentals)})
 
-    def _own_rental(self, ctx: RequestContext, account: Account | None) -> SimRental | None:
+    def _own_rental(self, ctx: KiwiContext, account: Account | None) -> SimRental | None:
         rental = self._rentals.get(ctx.path_params.get("id", ""))
         if rental is None or account is None or rental.api_key != account.api_key:
             return None
         self._refresh(rental)
         return rental
 
-    def _get_rental(self, ctx: RequestContext, account: Account | None) -> Response:
+    def _get_rental(self, ctx: KiwiContext, account: Account | None) -> Response:
         rental = self._own_rental(ctx, account)
         if rental is None:
             return error(404, "Rental not found", "RENTAL_NOT_FOUND")
         return JSONResponse({"rental": rental.to_json(utc_now())})
 
-    def _create(self, ctx: RequestContext, account: Account | None) -> Response:
+    def _create(self, ctx: KiwiContext, account: Account | None) -> Response:
         assert account is not None
         parsed = parse_rent_request(ctx)
         if isinstance(parsed, Response):
@@ -246,7 +223,7 @@ class KiwiSimulator(KiwiState):
         rental = self._create_rental(account, country, item, self._phones.new(country, area))
         return JSONResponse({"rental": rental.to_created_json()}, status_code=201)
 
-    def _cancel(self, ctx: RequestContext, account: Account | None) -> Response:
+    def _cancel(self, ctx: KiwiContext, account: Account | None) -> Response:
         rental = self._own_rental(ctx, account)
         if rental is None or rental.status != "WAITING":
             return error(404, "Rental not found or cannot be cancelled (only WAITING rentals)",
@@ -255,7 +232,7 @@ class KiwiSimulator(KiwiState):
         self._refund(rental)
         return action_answer(rental)
 
-    def _done(self, ctx: RequestContext, account: Account | None) -> Response:
+    def _done(self, ctx: KiwiContext, account: Account | None) -> Response:
         rental = self._own_rental(ctx, account)
         if rental is None or rental.status not in ("WAITING", "RECEIVED", "COMPLETED"):
             return error(404, "Rental not found", "RENTAL_NOT_FOUND")
@@ -263,7 +240,7 @@ class KiwiSimulator(KiwiState):
             self._finish(rental, "COMPLETED")
         return action_answer(rental)
 
-    def _renew(self, ctx: RequestContext, account: Account | None) -> Response:
+    def _renew(self, ctx: KiwiContext, account: Account | None) -> Response:
         assert account is not None
         old = self._own_rental(ctx, account)
         if old is None or old.status not in ("RECEIVED", "COMPLETED"):
@@ -276,13 +253,13 @@ class KiwiSimulator(KiwiState):
         rental = self._create_rental(account, old.country, item, old.phone)
         return JSONResponse({"rental": rental.to_created_json()}, status_code=201)
 
-    def _public_pricing(self, ctx: RequestContext, account: Account | None) -> Response:
+    def _public_pricing(self, ctx: KiwiContext, account: Account | None) -> Response:
         top = list(self._catalog[DEFAULT_COUNTRY].values())[:10]
         return JSONResponse(
             {"services": [{"code": i.code, "name": i.name, "price": format_price(i.price)} for i in top]}
         )
 
-    def _not_found(self, ctx: RequestContext, account: Account | None) -> Response:
+    def _not_found(self, ctx: KiwiContext, account: Account | None) -> Response:
         return error(404, "Not found", "NOT_FOUND")
 
 

@@ -10,20 +10,15 @@ import hashlib
 import hmac
 import json
 import random
-import re
 import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from providers.kiwi.simulator.catalog import CatalogItem, PhoneFactory, build_catalog
 from providers.kiwi.simulator.models import Account, SimRental, iso_z
+from providers.simulation.codes import required_code
 from providers.simulation.simulator_base import LoopbackSimulator
-
-_CODE_RE = re.compile(r"(?<!\d)\d{4,8}(?!\d)")
-
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
@@ -83,11 +78,7 @@ class KiwiState(LoopbackSimulator):
         rental = self.rental(rental_id)
         if not rental.active:
             raise ValueError(f"rental {rental_id} is {rental.status}; it cannot receive SMS")
-        if code is None:
-            match = _CODE_RE.search(text)
-            if match is None:
-                raise ValueError(f"no 4-8 digit code in {text!r}; pass code= explicitly")
-            code = match.group(0)
+        code = required_code(text, code)
         rental.codes.append(code)
         rental.sms_texts.append(text)
         rental.code_times.append(time.time())
@@ -203,22 +194,5 @@ class KiwiState(LoopbackSimulator):
         delivery: dict[str, Any] = {
             "url": account.webhook_url, "body": body, "signature": signature, "status": None, "error": None,
         }
-        try:
-            self._spawn(self._deliver(delivery))
-        except RuntimeError as exc:  # called with no running loop: record it, never raise
-            delivery["error"] = repr(exc)
-            self.webhook_deliveries.append(delivery)
-
-    async def _deliver(self, delivery: dict[str, Any]) -> None:
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=5.0)
-        try:
-            response = await self._http.post(
-                delivery["url"],
-                content=delivery["body"],
-                headers={"Content-Type": "application/json", "X-Webhook-Signature": delivery["signature"]},
-            )
-            delivery["status"] = response.status_code
-        except Exception as exc:  # a broken receiver must never break the simulator
-            delivery["error"] = repr(exc)
-        self.webhook_deliveries.append(delivery)
+        headers = {"Content-Type": "application/json", "X-Webhook-Signature": signature}
+        self._post_later(self.webhook_deliveries, delivery, {"content": body, "headers": headers})

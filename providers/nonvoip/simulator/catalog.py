@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from providers.nonvoip.simulator.models import money
+from providers.simulation.numbers import UniqueNumbers
 
 # Grouped-products key -> (order type, rental period). "3-days" is the provider's legacy category.
 # The order is the grouped answer's key order (as in the provider's example).
@@ -117,25 +118,19 @@ def build_catalog() -> tuple[dict[str, Product], dict[str, Product]]:
     return usa, country
 
 
-class NumberFactory:
+class NumberFactory(UniqueNumbers):
     """Plausible, unique numbers without '+' (like "16095550123"), seeded so runs are reproducible."""
 
     _US_AREAS = ("201", "305", "312", "415", "512", "609", "617", "702", "713", "818")
     _CA_AREAS = ("416", "604", "514", "403", "613")
 
     def __init__(self, seed: str = "nonvoip-numbers") -> None:
-        self._rng = random.Random(seed)
-        self._issued: set[str] = set()
+        super().__init__(seed)
 
     def new(self, country: str = "United States") -> str:
-        while True:
-            number = self._candidate(country)
-            if number not in self._issued:
-                self._issued.add(number)
-                return number
+        return self.unique(lambda r: self._candidate(r, country))
 
-    def _candidate(self, country: str) -> str:
-        r = self._rng
+    def _candidate(self, r: random.Random, country: str) -> str:
         if country in ("United States", "Canada"):
             areas = self._US_AREAS if country == "United States" else self._CA_AREAS
             return f"1{r.choice(areas)}{r.randint(200, 999)}{r.randint(0, 9999):04d}"

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
+
+from providers.simulation.requests import finite_decimal
 
 PREFIX = "/manager"
 Fields = dict[str, Any]
@@ -75,18 +77,8 @@ def id_list(value: Any) -> list[str]:
 
 
 def decimal_field(value: Any) -> Decimal | None:
-    """None when absent; ValueError when not a finite number (string or JSON number)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(value)
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise ValueError(value) from exc
-    if not number.is_finite():
-        raise ValueError(value)
-    return number
+    """None when absent (or an empty form field); ValueError when not a finite number."""
+    return None if value == "" else finite_decimal(value)
 
 
 def whole(value: Any) -> int | None:

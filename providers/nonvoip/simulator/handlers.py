@@ -231,32 +231,29 @@ class ApiHandlers(SimState):
                   "service": order.service, "till_expiration": order.seconds_left(now()), "type": order.type}
         return ok(message=[reused])
 
-    def _h_activate(self, fields: Fields, account: Account | None) -> Response:
-        found = self._live_order(fields, account)
-        if isinstance(found, Response):
-            return found
-        order = found
+    def _long_order(self, fields: Fields, account: Account | None, action: str) -> SimOrder | Response:
+        """The order activate and renew work on: a live long-term one, or the refusal."""
+        order = self._live_order(fields, account)
+        if isinstance(order, Response):
+            return order
         if not order.long:
-            return fail("Only long-term, 1-day and 3-days numbers can be activated")
-        refused = final_problem(order)
-        if refused is not None:
-            return refused
+            return fail(f"Only long-term, 1-day and 3-days numbers can be {action}")
+        return final_problem(order) or order
+
+    def _h_activate(self, fields: Fields, account: Account | None) -> Response:
+        order = self._long_order(fields, account, "activated")
+        if isinstance(order, Response):
+            return order
         moment = now()
         order.online_until = min(moment + timedelta(minutes=self.online_minutes), order.expires_at)
         window = {"online_status": "online", "end_on": stamp(order.online_until), "timezone": "UTC"}
         return ok(message=[window])
 
     def _h_renew(self, fields: Fields, account: Account | None) -> Response:
-        found = self._live_order(fields, account)
-        if isinstance(found, Response):
-            return found
-        order = found
+        order = self._long_order(fields, account, "renewed")
+        if isinstance(order, Response):
+            return order
         assert account is not None
-        if not order.long:
-            return fail("Only long-term, 1-day and 3-days numbers can be renewed")
-        refused = final_problem(order)
-        if refused is not None:
-            return refused
         products = [self._products[pid] for pid in order.product_ids]
         period_days = (products[0].period or timedelta(days=30)).days
         days = duration_days(fields.get("duration"), period_days)

@@ -1,12 +1,9 @@
-"""HTTP plumbing for the NonVoipUsNumber simulator: body parsing, answers, injected faults, rate limit."""
+"""HTTP shapes of the NonVoipUsNumber simulator: body parsing (JSON, forms), answers, masking."""
 
 from __future__ import annotations
 
 import json
 import math
-import random
-import time
-from collections import deque
 from email import policy as email_policy
 from email.parser import BytesParser
 from datetime import datetime, timezone
@@ -14,9 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-
-from providers.nonvoip.simulator.models import Rule
+from starlette.responses import JSONResponse
 
 MASK = "***"
 
@@ -95,83 +90,6 @@ def masked(fields: dict[str, Any] | None) -> dict[str, Any] | None:
     return copy
 
 
-class RuleQueue:
-    """Injected faults/latencies: the first matching rule is used and counts down its `times`."""
-
-    def __init__(self) -> None:
-        self._rules: list[Rule] = []
-        self._rng = random.Random("nonvoip-faults")
-
-    def add(self, rule: Rule) -> None:
-        if rule.times > 0:
-            self._rules.append(rule)
-
-    def take(self, path: str, email: str | None = None) -> Rule | None:
-        if not self._rules:  # the hot path (benchmark polling) pays nothing when no rule is set
-            return None
-        for rule in self._rules:
-            if rule.matches(path, email) and (rule.chance >= 1 or self._rng.random() < rule.chance):
-                rule.times -= 1
-                if rule.times <= 0:
-                    self._rules.remove(rule)
-                return rule
-        return None
-
-
-def injected_response(rule: Rule, processed: Response | None = None) -> Response:
-    """fail_next: a dict is sent as JSON, a str verbatim (to simulate garbage), None as an empty body.
-
-    lose_answer_next (`processed` = the real answer): with `truncate`, the real JSON body cut in
-    half (a connection that broke mid-answer), else the rule's status and body."""
-    if rule.truncate and processed is not None:
-        cut = processed.body[: max(1, len(processed.body) // 2)]
-        return Response(cut, status_code=rule.status or processed.status_code, media_type="application/json")
-    headers = dict(rule.headers or {})
-    if isinstance(rule.body, dict):
-        return JSONResponse(rule.body, status_code=rule.status, headers=headers)
-    if isinstance(rule.body, str):
-        media = headers.pop("content-type", headers.pop("Content-Type", "text/plain"))
-        return Response(rule.body, status_code=rule.status, headers=headers, media_type=media)
-    return Response(b"", status_code=rule.status, headers=headers)
-
-
-def _iso(epoch: float) -> str:
+def iso_reset(epoch: float) -> str:
+    """X-RateLimit-Reset as documented: a UTC date-time (when the oldest counted request leaves the window)."""
     return datetime.fromtimestamp(math.ceil(epoch), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class RateLimiter:
-    """Sliding 60 s window per account (lower-cased email); None = unlimited."""
-
-    WINDOW = 60.0
-
-    def __init__(self, per_minute: int | None) -> None:
-        self.per_minute = per_minute
-        self._hits: dict[str, deque[float]] = {}
-
-    def set(self, per_minute: int | None) -> None:
-        self.per_minute = per_minute
-        self._hits.clear()  # a new limit starts with a fresh window, so tests are predictable
-
-    def check(self, bucket: str) -> tuple[bool, dict[str, str], int]:
-        """(allowed, X-RateLimit-* headers, seconds until a slot frees); an allowed request is counted."""
-        limit = self.per_minute
-        if limit is None:
-            return True, {}, 0
-        now = time.monotonic()
-        hits = self._hits.get(bucket)
-        if hits is None:
-            hits = self._hits[bucket] = deque()
-        horizon = now - self.WINDOW
-        while hits and hits[0] <= horizon:
-            hits.popleft()
-        allowed = len(hits) < limit
-        if allowed:
-            hits.append(now)
-        until_free = hits[0] + self.WINDOW - now if hits else self.WINDOW
-        headers = {
-            "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(max(0, limit - len(hits))),
-            # The documented format is a UTC date-time: when the oldest counted request leaves the window.
-            "X-RateLimit-Reset": _iso(time.time() + until_free),
-        }
-        return allowed, headers, max(1, math.ceil(until_free))

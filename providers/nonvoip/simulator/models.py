@@ -1,4 +1,4 @@
-"""State records of the NonVoipUsNumber simulator (orders, accounts, recorded requests, injected faults)."""
+"""State records of the NonVoipUsNumber simulator (orders, accounts, recorded requests, decision rules)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+
+from providers.simulation import requests
 
 CENT = Decimal("0.01")
 LONG_KINDS = frozenset({"long_term", "one_day", "3days"})
@@ -79,36 +80,13 @@ class Account:
     orders: list[SimOrder] = field(default_factory=list)  # oldest first
 
 
-@dataclass
-class RecordedRequest:
-    path: str  # "/api/getsms" (without the "/manager" prefix)
-    json: dict[str, Any] | None  # the parsed body (JSON or form), password replaced by "***"
-    email: str | None
-    content_type: str
-    at: float  # time.monotonic()
-    status: int = 0  # filled in once the answer is known
+class RecordedRequest(requests.RecordedRequest):
+    """A request as received (`sim.requests`): `path` without the "/manager" prefix, `json` the parsed
+    body (JSON or form) with the password replaced by "***", `email` its lower-cased account."""
 
-
-@dataclass
-class Rule:
-    """An injected fault (fail_next, lose_answer_next) or latency (delay_next) for requests to a path."""
-
-    path: str
-    times: int
-    status: int = 0
-    body: dict[str, Any] | str | None = None
-    headers: dict[str, str] | None = None
-    seconds: float = 0.0
-    email: str | None = None  # only this account's requests (a per-account 429 storm)
-    chance: float = 1.0  # the share of matching requests it hits (seeded: runs repeat)
-    truncate: bool = False  # lose_answer_next: the real answer, cut short, instead of `body`
-
-    def matches(self, path: str, email: str | None = None) -> bool:
-        if self.email is not None and self.email != email:
-            return False
-        if self.path in ("", "*"):
-            return True
-        return path == self.path or path.startswith(self.path.rstrip("/") + "/")
+    @property
+    def email(self) -> str | None:
+        return self.account
 
 
 @dataclass

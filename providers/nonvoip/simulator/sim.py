@@ -5,20 +5,19 @@ control API is the "Simulator" section of docs/nonvoip.md. Run standalone with
 `python -m providers.nonvoip.simulator.sim --port 8082` (sandbox mode, automatic SMS after 5 s).
 
 Layout: state.py (accounts, orders, money), handlers.py (the endpoints), answers.py / fields.py /
-http.py (wire shapes, request fields, faults and rate limit), catalog.py, models.py; this module
-is the control API, background work (auto SMS, callbacks) and the HTTP plumbing.
+http.py (wire shapes, request fields, body parsing), catalog.py, models.py; faults, rate limit and
+request records are the shared ones of providers/simulation/. This module is the control API,
+background work (auto SMS, callbacks) and the HTTP plumbing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,24 +26,17 @@ from starlette.routing import Route
 from providers.nonvoip.simulator.answers import WRONG_AUTH
 from providers.nonvoip.simulator.fields import PREFIX, Fields, api_path, email_of, now, user_bucket
 from providers.nonvoip.simulator.handlers import ApiHandlers
-from providers.nonvoip.simulator.http import RateLimiter, RuleQueue, fail, injected_response, masked, read_body
-from providers.nonvoip.simulator.models import (
-    Account,
-    Premium,
-    PriceChange,
-    RecordedRequest,
-    Rule,
-    SimOrder,
-    wire_id,
-)
+from providers.nonvoip.simulator.http import fail, iso_reset, masked, read_body
+from providers.nonvoip.simulator.models import Account, Premium, PriceChange, RecordedRequest, SimOrder, wire_id
+from providers.simulation.codes import required_code
+from providers.simulation.faults import Body, Faults, Loss, Rule
+from providers.simulation.rate_limit import RateLimiter
+from providers.simulation.requests import count_requests
 from providers.simulation.simulator_base import LoopbackSimulator, run_standalone
 
 __all__ = ["NonVoipSimulator", "SimOrder", "RecordedRequest"]
 
 Handler = Callable[[Fields, Account | None], Response]
-
-_PIN_RE = re.compile(r"(?<!\d)\d{3,8}(?!\d)")
-
 
 class NonVoipSimulator(ApiHandlers, LoopbackSimulator):
     """In-memory NonVoipUsNumber: accounts, catalogue, orders, callbacks, plus knobs to inject faults."""
@@ -58,10 +50,8 @@ class NonVoipSimulator(ApiHandlers, LoopbackSimulator):
         self.auto_sms_after = auto_sms_after
         self.requests: list[RecordedRequest] = []
         self.callbacks: list[dict[str, Any]] = []
-        self._failures = RuleQueue()
-        self._lost_answers = RuleQueue()
-        self._delays = RuleQueue()
-        self._limiter = RateLimiter(rate_limit_per_minute)
+        self._faults = Faults("segments", seed="nonvoip-faults")
+        self._limiter = RateLimiter(rate_limit_per_minute, reset=iso_reset)
         self.app: Starlette = self._build_app()
 
     # ------------------------------------------------------------------ control API
@@ -92,11 +82,7 @@ class NonVoipSimulator(ApiHandlers, LoopbackSimulator):
             raise ValueError(f"order {order.order_id} is {order.status}; it cannot receive SMS")
         if service is not None and service.lower() not in (order.service.lower(), *self._names_of(order)):
             raise ValueError(f"order {order.order_id} has no service {service!r}")
-        if pin is None:
-            match = _PIN_RE.search(text)
-            if match is None:
-                raise ValueError(f"no 3-8 digit code in {text!r}; pass pin= explicitly")
-            pin = match.group(0)
+        pin = required_code(text, pin, shortest=3, keyword="pin")
         order.sms.append((text, pin))
         order.sms_services.append(service or order.service)
         order.sms_times.append(time.time())
@@ -120,7 +106,7 @@ class NonVoipSimulator(ApiHandlers, LoopbackSimulator):
         self,
         path: str,
         status: int,
-        body: dict[str, Any] | str | None = None,
+        body: Body = None,
         headers: dict[str, str] | None = None,
         times: int = 1,
         email: str | None = None,
@@ -128,15 +114,15 @@ class NonVoipSimulator(ApiHandlers, LoopbackSimulator):
     ) -> None:
         """Answer INSTEAD of processing. `email`: only that account's requests; `chance`: that
         share of the matching requests (seeded)."""
-        self._failures.add(Rule(
-            api_path(path), times, status=status, body=body, headers=headers, email=_key(email), chance=chance,
+        self._faults.instead.add(Rule(
+            api_path(path), times, account=_key(email), chance=chance, status=status, body=body, headers=headers,
         ))
 
     def lose_answer_next(
         self,
         path: str,
         status: int = 500,
-        body: dict[str, Any] | str | None = None,
+        body: Body = None,
         *,
         truncate: bool = False,
         times: int = 1,
@@ -145,14 +131,14 @@ class NonVoipSimulator(ApiHandlers, LoopbackSimulator):
     ) -> None:
         """Process the request (the provider acts, charges, ...), then lose its answer: send
         `status`/`body` instead, or with `truncate` the real JSON body cut in half."""
-        self._lost_answers.add(Rule(
-            api_path(path), times, status=0 if truncate else status, body=body, email=_key(email),
-            chance=chance, truncate=truncate,
+        self._faults.losses.add(Rule(
+            api_path(path), times, account=_key(email), chance=chance, status=status, body=body,
+            loss=Loss.TRUNCATED if truncate else Loss.REPLACED,
         ))
 
     def delay_next(self, path: str, seconds: float, times: int = 1, email: str | None = None) -> None:
         """Process the request, then answer `seconds` late (a client timeout after the provider acted)."""
-        self._delays.add(Rule(api_path(path), times, seconds=seconds, email=_key(email)))
+        self._faults.delays.add(Rule(api_path(path), times, account=_key(email), seconds=seconds))
 
     def set_rate_limit(self, per_minute: int | None) -> None:
         """Extra knob: change (None = disable) the per-account limit; starts a fresh window."""
@@ -167,12 +153,7 @@ class NonVoipSimulator(ApiHandlers, LoopbackSimulator):
     def request_count(self, path: str | None = None, email: str | None = None) -> int:
         """Requests matching every given filter; `path` like "/api/getsms" (a "/manager" prefix is fine)."""
         wanted_path = api_path(path) if path is not None else None
-        wanted_email = email.strip().lower() if email is not None else None
-        return sum(
-            1
-            for r in self.requests
-            if (wanted_path is None or r.path == wanted_path) and (wanted_email is None or r.email == wanted_email)
-        )
+        return count_requests(self.requests, path=wanted_path, account=_key(email) if email is not None else None)
 
     # ------------------------------------------------------------------ background work
 
@@ -211,23 +192,7 @@ class NonVoipSimulator(ApiHandlers, LoopbackSimulator):
         if not account.callback_url:
             return
         delivery: dict[str, Any] = {"url": account.callback_url, "payload": payload, "status": None, "error": None}
-        try:
-            self._spawn(self._deliver(delivery, delay))
-        except RuntimeError as exc:  # called with no running loop: record it, never raise
-            delivery["error"] = repr(exc)
-            self.callbacks.append(delivery)
-
-    async def _deliver(self, delivery: dict[str, Any], delay: float) -> None:
-        if delay:
-            await self._pause(delay)
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=5.0)
-        try:
-            response = await self._http.post(delivery["url"], json=delivery["payload"])
-            delivery["status"] = response.status_code
-        except Exception as exc:  # a broken receiver must never break the simulator
-            delivery["error"] = repr(exc)
-        self.callbacks.append(delivery)
+        self._post_later(self.callbacks, delivery, {"json": payload}, delay)
 
     # ------------------------------------------------------------------ HTTP plumbing
 
@@ -258,8 +223,8 @@ class NonVoipSimulator(ApiHandlers, LoopbackSimulator):
             path = request.scope["path"].removeprefix(PREFIX)  # cheaper than building request.url
             fields, problem = await read_body(request)
             email = email_of(fields)
-            record = RecordedRequest(path, masked(fields), email, request.headers.get("content-type", ""),
-                                     time.monotonic())
+            record = RecordedRequest("POST", path, {}, {}, masked(fields), email, time.monotonic(),
+                                     content_type=request.headers.get("content-type", ""))
             self.requests.append(record)
             bucket = email or user_bucket(fields) or f"ip:{request.client.host if request.client else '?'}"
             response = await self._process(path, bucket, fields, problem, handler, auth)
@@ -271,22 +236,19 @@ class NonVoipSimulator(ApiHandlers, LoopbackSimulator):
     async def _process(
         self, path: str, bucket: str, fields: Fields | None, problem: str | None, handler: Handler, auth: str
     ) -> Response:
-        injected = self._failures.take(path, bucket)
+        injected = self._faults.injected("POST", path, bucket)
         if injected is not None:  # fail_next: answer INSTEAD of processing
-            return injected_response(injected)
-        allowed, rate_headers, retry_after = self._limiter.check(bucket)
-        if not allowed:
+            return injected
+        rate = self._limiter.check(bucket)
+        if not rate.allowed:
             response: Response = fail("Too many requests", 429, limit=self._limiter.per_minute,
-                                      retryAfter=retry_after)
+                                      retryAfter=rate.retry_after)
         else:
-            delay = self._delays.take(path, bucket)
-            response = self._dispatch(fields, problem, handler, auth)
-            lost = self._lost_answers.take(path, bucket)
-            if lost is not None:  # lose_answer_next: the work is done, its answer is lost
-                response = injected_response(lost, processed=response)
-            if delay is not None:  # delay_next: the work is done, only the answer is late
-                await self._pause(delay.seconds)
-        response.headers.update(rate_headers)
+            async def work() -> Response:
+                return self._dispatch(fields, problem, handler, auth)
+
+            response = await self._faults.around("POST", path, bucket, work, self._pause)
+        response.headers.update(rate.headers)
         return response
 
     def _dispatch(self, fields: Fields | None, problem: str | None, handler: Handler, auth: str) -> Response:
