@@ -122,7 +122,7 @@ class Reconciler:
         except TelegramError as exc:
             logger.warning("could not show reconciled order %s: %s", order.id, type(exc).__name__)
             return
-        await self._services.orders.set_card(order.id, card.message_id)
+        await self._delivery.attach_card(order, card.message_id)
 
     async def tell_unconfirmed(self, purchase: PurchaseRecord) -> None:
         """Once per purchase: it may have been charged; where to check; buy again only on purpose."""

@@ -17,8 +17,9 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from handlers import callbacks as cb
-from handlers import keyboards, texts
+from handlers import keyboards, paid_actions, texts
 from handlers.common import answer, chat_id_of, clear_pending_step, show
+from handlers.delivery import Delivery
 from handlers.services import Services, get_services
 from providers.base import DecisionAccepting, OrderListing, ProviderClient
 from providers.errors import ProviderError, ProviderUnavailable
@@ -50,8 +51,11 @@ async def drop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     for state in (PurchaseState.PENDING, PurchaseState.DECIDING):
         if await services.purchases.transition(purchase.id, chat_id, state, PurchaseState.DROPPED):
-            await answer(update)
-            await show(update, texts.PURCHASE_DROPPED, keyboards.main_menu())
+            await answer(update, texts.NOTHING_CHARGED if purchase.action else None)
+            if purchase.action is not None:
+                await paid_actions.back_to_card(update, services, purchase)
+            else:
+                await show(update, texts.PURCHASE_DROPPED, keyboards.main_menu())
             return
     await answer(update, _why_not(await services.purchases.get(purchase.id, chat_id)))
 
@@ -85,19 +89,24 @@ async def _claim_and_place(update: Update, context: ContextTypes.DEFAULT_TYPE, f
         await answer(update, _why_not(await services.purchases.get(found.id, chat_id)))
         return
     await clear_pending_step(update, context)
-    await answer(update, texts.PLACING)
+    if purchase.action is None:  # a paid action answers the tap with its outcome instead
+        await answer(update, texts.PLACING)
     await show(update, texts.PLACING)
     client = await services.client_for(chat_id, purchase.provider)
     if client is None:
+        await answer(update)
         await services.purchases.transition(purchase.id, chat_id, PurchaseState.PLACING, PurchaseState.FAILED, "not connected")
         await show(update, f"{texts.provider_name(purchase.provider)} is not connected.", keyboards.connect_providers())
         return
+    if purchase.action is not None:  # renew / reuse / extend of an order
+        await paid_actions.place(update, context, services, purchase, client)
+        return
     decision = _decision(purchase) if from_state == PurchaseState.DECIDING else None
-    await _place(update, services, purchase, client, decision)
+    await _place(update, context, services, purchase, client, decision)
 
 
 async def _place(
-    update: Update, services: Services, purchase: PurchaseRecord, client: ProviderClient, decision: Decision | None
+    update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, purchase: PurchaseRecord, client: ProviderClient, decision: Decision | None
 ) -> None:
     chat_id = purchase.chat_id
     request = purchase.order_request()
@@ -123,7 +132,7 @@ async def _place(
         await _unknown(update, services, purchase, client, "crash")
         return
     if isinstance(outcome, PlacedOrder):
-        await _placed(update, services, purchase, outcome)
+        await _placed(update, context, services, purchase, outcome)
         return
     # The provider asks the user to decide: nothing is retried without their tap.
     await services.purchases.transition(
@@ -135,7 +144,10 @@ async def _place(
         await show(update, texts.premium_bid(purchase, outcome), keyboards.accept_bid(purchase, outcome.recommended_bid))
 
 
-async def _placed(update: Update, services: Services, purchase: PurchaseRecord, placed: PlacedOrder) -> None:
+async def _placed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, purchase: PurchaseRecord,
+    placed: PlacedOrder,
+) -> None:
     orders = await services.purchases.complete(purchase, placed)
     if orders is None:  # the reconciler adopted it first (this placing outlived its lease)
         await show(update, texts.ALREADY_PLACED, keyboards.main_menu())
@@ -153,7 +165,9 @@ async def _placed(update: Update, services: Services, purchase: PurchaseRecord, 
         else:
             card = None
         if card is not None:
-            await services.orders.set_card(order.id, card.message_id)
+            delivery: Delivery = context.bot_data["delivery"]
+            await delivery.attach_card(order, card.message_id)
+
 
 
 async def _unknown(

@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
-from handlers.services import Services, get_services
+from handlers.services import get_services
 from providers.models import ProviderId
 
 logger = logging.getLogger(__name__)

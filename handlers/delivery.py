@@ -152,6 +152,15 @@ class Delivery:
                 sent += 1
         return sent
 
+    async def attach_card(self, shown: OrderRecord, message_id: int) -> None:
+        """The chat now shows `shown` as message `message_id`: that message is the one kept up to
+        date. A poll may have stored a code while the card was being sent (when it did not know
+        the message yet): then the card is brought up to date at once."""
+        await self._services.orders.set_card(shown.id, message_id)
+        current = await self._services.orders.by_id(shown.id)
+        if current is not None and (current.status != shown.status or await self._services.messages.has_sms(shown.id)):
+            await self.update_card(current)
+
     async def update_card(self, order: OrderRecord) -> None:
         if order.card_message_id is None:
             return

@@ -32,7 +32,6 @@ _ACTION_LABELS: dict[Action, str] = {
     Action.MESSAGES: "Messages",
     Action.REFRESH: "Refresh",
 }
-DURATION_LABELS = {"1d": "1 day", "3d": "3 days", "7d": "7 days", "30d": "30 days"}
 
 
 def _button(label: str, data: str) -> InlineKeyboardButton:
@@ -169,9 +168,17 @@ def order_options(order: OrderRecord, action: Action, options: Sequence[tuple[st
     return InlineKeyboardMarkup(rows)
 
 
+def confirm_paid_action(purchase: PurchaseRecord) -> InlineKeyboardMarkup:
+    """Confirm performs the action once; Cancel goes back to the order's card."""
+    return InlineKeyboardMarkup(
+        [[_button("Confirm", cb.buy_confirm(purchase.id)), _button("Cancel", cb.buy_drop(purchase.id))]]
+    )
+
+
 def renew_durations(order: OrderRecord, durations: Sequence[str]) -> InlineKeyboardMarkup:
     row = [
-        _button(f"Renew {DURATION_LABELS.get(d, d)}", cb.order_action(Action.RENEW, order.id, d)) for d in durations
+        _button(f"Renew {texts.DURATION_WORDS.get(d, d)}", cb.order_action(Action.RENEW, order.id, d))
+        for d in durations
     ]
     return InlineKeyboardMarkup([row, [_button("« Back", cb.order_action(Action.REFRESH, order.id))]])
 

@@ -11,13 +11,14 @@ from telegram.ext import ContextTypes
 from handlers.delivery import Delivery
 from handlers.services import Services, get_services
 from handlers import callbacks as cb
-from handlers import keyboards, rent_actions, texts
+from handlers import keyboards, paid_actions, rent_actions, texts
 from handlers.common import answer, chat_id_of, clear_pending_step, show
+from handlers.paid_actions import PAID_ACTIONS
 from handlers.rent_actions import RENT_ACTIONS
-from providers.base import Activatable, Cancellable, Finishable, ProviderClient, Rejectable, Renewable, Reusable
+from providers.base import Activatable, Cancellable, Finishable, ProviderClient, Rejectable
 from providers.errors import NotAllowedNow, ProviderError
 from providers.registry import capabilities_of
-from providers.models import Action, OrderStatus, RemoteOrder
+from providers.models import Action, RemoteOrder
 from storage.records import OrderRecord
 
 logger = logging.getLogger(__name__)
@@ -26,9 +27,7 @@ _DONE_ANSWERS: dict[Action, str] = {
     Action.CANCEL: "Cancelled.",
     Action.REJECT: "Rejected.",
     Action.DONE: "Marked as done.",
-    Action.REUSE: "Reused: waiting for the next SMS on the same number.",
     Action.ACTIVATE: "Activated.",
-    Action.RENEW: "Renewed: a new session on the same number.",
     Action.REFRESH: "Updated.",
 }
 
@@ -80,7 +79,9 @@ async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     # No lock in memory: whatever the poller does meanwhile, every SMS is stored once (database
     # dedup) and a final status never changes, so an action and a poll may run side by side.
-    if action in RENT_ACTIONS:
+    if action in PAID_ACTIONS and (action is not Action.EXTEND or option is not None):
+        await _offer_paid(update, services, order, action, option)
+    elif action in RENT_ACTIONS:
         await rent_actions.perform(update, context, services, order, action, option)
     else:
         await _perform(update, context, services, order, action, option)
@@ -106,23 +107,6 @@ async def _perform(
         elif action is Action.ACTIVATE and isinstance(client, Activatable):
             window = await client.activate(order.remote_id)
             note = texts.activation(window)
-        elif action is Action.RENEW and option is not None and isinstance(client, Renewable):
-            remote = await client.renew(order.remote_id, idempotency_key=_renew_key(order), duration=option)
-            order = await _extended(services, delivery, order, remote)
-            note = texts.renewed_until(order)
-        elif action in (Action.RENEW, Action.REUSE):
-            if action is Action.RENEW and isinstance(client, Renewable):
-                # One renewal per order: a repeated tap replays the same renewal instead of buying again.
-                remote = await client.renew(order.remote_id, idempotency_key=_renew_key(order))
-            elif action is Action.REUSE and isinstance(client, Reusable):
-                remote = await client.reuse(order.remote_id)
-            else:
-                raise NotAllowedNow(texts.ACTION_NOT_AVAILABLE)
-            if remote.order_id == order.remote_id:  # the same order lives on (NonVoipUsNumber reuse)
-                order = await _extended(services, delivery, order, remote)
-            else:
-                await _renewed(update, services, delivery, order, remote, action)
-                return
         else:
             # The user asked for it: no "cancelled on the provider's side" notice.
             order = await delivery.apply(order, await _finish(client, action, order.remote_id), announce_end=False)
@@ -136,6 +120,20 @@ async def _perform(
     await answer(update, note, alert=action is Action.ACTIVATE)
 
 
+async def _offer_paid(
+    update: Update, services: Services, order: OrderRecord, action: Action, option: str | None
+) -> None:
+    """Renew / Reuse / Extend to a plan: a card with the amount first; Confirm performs it."""
+    client = await services.client_for(order.chat_id, order.provider)
+    if client is None:
+        await answer(update, f"{texts.provider_name(order.provider)} is not connected; /connect it first.", alert=True)
+        return
+    try:
+        await paid_actions.offer(update, services, client, order, action, option)
+    except ProviderError as exc:
+        await answer(update, exc.user_message[:190], alert=True)
+
+
 async def _finish(client: ProviderClient, action: Action, remote_id: str) -> RemoteOrder:
     """Cancel, Reject or Done, through the ability that does it."""
     if action is Action.CANCEL and isinstance(client, Cancellable):
@@ -145,39 +143,6 @@ async def _finish(client: ProviderClient, action: Action, remote_id: str) -> Rem
     if action is Action.DONE and isinstance(client, Finishable):
         return await client.done(remote_id)
     raise NotAllowedNow(texts.ACTION_NOT_AVAILABLE)
-
-
-def _renew_key(order: OrderRecord) -> str:
-    return f"renew-{order.provider.value}-{order.remote_id}"
-
-
-async def _extended(services: Services, delivery: Delivery, order: OrderRecord, remote: RemoteOrder) -> OrderRecord:
-    """The same order, live again or for longer (reuse, renewal in place)."""
-    await services.orders.update_status(order.id, remote.status, expires_at=remote.expires_at)
-    refreshed = await services.orders.get(order.id, order.chat_id)
-    return refreshed or order
-
-
-async def _renewed(
-    update: Update, services: Services, delivery: Delivery, old: OrderRecord, remote: RemoteOrder, action: Action
-) -> None:
-    """The renewal is a new order with its own card; the old card shows the old session's end."""
-    if await services.orders.by_remote_id(old.chat_id, old.provider, remote.order_id) is not None:
-        await answer(update, "This order was already renewed; see the newer card or /orders.", alert=True)
-        return
-    new_order = await services.orders.add(old.chat_id, old.provider, remote, old.section)
-    if old.status is not OrderStatus.COMPLETED:
-        await services.orders.update_status(old.id, OrderStatus.COMPLETED)
-    refreshed = await services.orders.get(old.id, old.chat_id)
-    if refreshed is not None:
-        await delivery.update_card(refreshed)
-    chat = update.effective_chat
-    assert chat is not None
-    card = await chat.send_message(
-        texts.order_card(new_order, []), parse_mode=ParseMode.HTML, reply_markup=keyboards.order_card(new_order)
-    )
-    await services.orders.set_card(new_order.id, card.message_id)
-    await answer(update, _DONE_ANSWERS[action])
 
 
 async def _show_card(update: Update, services: Services, order: OrderRecord) -> None:

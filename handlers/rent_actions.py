@@ -49,7 +49,7 @@ async def perform(
             enabled = await client.toggle_auto_renewal(order.remote_id)
             await answer(update, texts.auto_renewal(enabled), alert=True)
         elif action is Action.EXTEND:
-            await _extend(update, services, delivery, client, order, option)
+            await _extend(update, client, order)
         elif action is Action.REFUND:
             await _refund(update, services, delivery, client, order, option)
         elif action is Action.MESSAGES:
@@ -58,33 +58,14 @@ async def perform(
         await answer(update, exc.user_message[:190], alert=True)
 
 
-async def _extend(
-    update: Update, services: Services, delivery: Delivery, client: RentManaging, order: OrderRecord,
-    plan_id: str | None,
-) -> None:
-    """Without a plan: list the longer plans the rent can move to; with one: move it."""
-    plans = await client.extension_plans(order.remote_id)
-    if plan_id is None:
-        targets = [(texts.plan_label(p), p.id) for p in plans]
-        if not targets:
-            await answer(update, texts.NO_EXTENSION, alert=True)
-            return
-        await answer(update)
-        await show(update, texts.choose_extension(order), keyboards.order_options(order, Action.EXTEND, targets))
-        return
-    target = next((p for p in plans if p.id == plan_id), None)
-    if target is None:
+async def _extend(update: Update, client: RentManaging, order: OrderRecord) -> None:
+    """The longer plans the rent can move to, each with its price; a tap opens its Confirm card."""
+    targets = [(texts.plan_label(p), p.id) for p in await client.extension_plans(order.remote_id)]
+    if not targets:
         await answer(update, texts.NO_EXTENSION, alert=True)
         return
-    remote = await client.transition(order.remote_id, plan_id)
-    # The card shows the plan the rent is on now, and what it has cost so far.
-    await services.orders.update_plan(
-        order.id, section=target.kind, plan=remote.plan or target.duration_label, price=order.price + target.price
-    )
-    refreshed = await services.orders.get(order.id, order.chat_id) or order
-    updated = await delivery.apply(refreshed, remote, announce_end=False)
-    await _card(update, services, updated)
-    await answer(update, texts.extended(updated), alert=True)
+    await answer(update)
+    await show(update, texts.choose_extension(order), keyboards.order_options(order, Action.EXTEND, targets))
 
 
 async def _refund(

@@ -7,7 +7,7 @@ from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING
 
-from providers.models import PROVIDER_NAMES, ActivationWindow, Offer, OrderStatus, PremiumBidDecision, PriceChangeDecision, ProviderId
+from providers.models import PROVIDER_NAMES, Action, ActivationWindow, Offer, OrderStatus, PremiumBidDecision, PriceChangeDecision, ProviderId
 from providers.registry import capabilities_of
 from storage.records import OrderRecord, PurchaseRecord
 
@@ -395,6 +395,37 @@ def refund_question(order: OrderRecord) -> str:
 def number_messages(order: OrderRecord, lines: list[str], older: bool) -> str:
     head = f"📨 Messages on <code>{escape(order.phone)}</code>" + (" (older)" if older else "")
     return head + "\n" + ("\n".join(lines) if lines else "No messages.")
+
+
+# Paid actions on an order: a card of their own with the amount, confirmed by its own tap.
+RENEW_WHAT = "Renew: a new session on the same number"
+REUSE_WHAT = "Reuse: wait for one more SMS on the same number"
+NOTHING_CHARGED = "Nothing was charged."
+DURATION_WORDS = {"1d": "1 day", "3d": "3 days", "7d": "7 days", "30d": "30 days"}
+
+
+def renew_what(duration: str) -> str:
+    return f"Renew for {DURATION_WORDS.get(duration, escape(duration))}"
+
+
+def extend_what(plan: "Plan") -> str:
+    return f"Extend to the {escape(plan.duration_label)} plan"
+
+
+def paid_action_card(order: OrderRecord, what: str, price: Decimal | None) -> str:
+    cost = f"<b>{money(price)}</b>" if price is not None else "<b>price set by the provider</b> when it charges"
+    return (
+        f"<b>Confirm</b>\n{what}\n"
+        f"{provider_name(order.provider)} · {escape(order.service_name)} · <code>{escape(order.phone)}</code>\n"
+        f"Price: {cost}\nIt is charged to your {provider_name(order.provider)} balance when you confirm."
+    )
+
+
+def paid_action_done(action: Action, order: OrderRecord) -> str:
+    until = f" until {order.expires_at.strftime('%Y-%m-%d %H:%M')} UTC" if order.expires_at else ""
+    done = {Action.RENEW: f"Renewed{until}.", Action.REUSE: "Reused: waiting for the next SMS.",
+            Action.EXTEND: f"Extended{until}."}
+    return done.get(action, "Done.")
 
 
 def choose_renewal(order: OrderRecord) -> str:

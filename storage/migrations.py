@@ -115,4 +115,13 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (chat_id, provider)
     );
     """,
+    # 4: paid actions on an order (renew, reuse, extend) are purchases too: a card with the
+    # amount and its own Confirm, claimed by the same compare-and-set with a lease. `price_known`
+    # is 0 where the provider does not say what it charges ("price set by the provider").
+    """
+    ALTER TABLE purchases ADD COLUMN action TEXT;
+    ALTER TABLE purchases ADD COLUMN target_order_id INTEGER REFERENCES orders (id);
+    ALTER TABLE purchases ADD COLUMN option TEXT;
+    ALTER TABLE purchases ADD COLUMN price_known INTEGER NOT NULL DEFAULT 1;
+    """,
 ]

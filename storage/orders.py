@@ -107,6 +107,22 @@ class OrderStore:
             (section, plan, str(price), to_db_time(utcnow()), order_id),
         )
 
+    async def extend(self, order_id: int, *, paid: Decimal | None, status: OrderStatus, expires_at: datetime | None) -> None:
+        """A paid action went through: what it cost is added to what the order has cost so far,
+        the order is live again (a reuse waits for the next SMS) and ends when the provider says.
+        One transaction: the price is read and written under the database's write lock."""
+        async with self._db.transaction() as conn:
+            async with conn.execute("SELECT price FROM orders WHERE id = ?", (order_id,)) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return
+            price = Decimal(row["price"]) + (paid or Decimal("0"))
+            await conn.execute(
+                "UPDATE orders SET price = ?, status = ?, expires_at = COALESCE(?, expires_at),"
+                " finished_at = NULL, updated_at = ? WHERE id = ?",
+                (str(price), status.value, to_db_time(expires_at), to_db_time(utcnow()), order_id),
+            )
+
     async def remote_ids_since(self, chat_id: int, provider: ProviderId, since: datetime) -> set[str]:
         """Provider order ids this account's orders have had since `since` (reconciliation)."""
         rows = await self._db.fetchall(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
-from providers.models import Offer, PlacedOrder, ProviderId
+from providers.models import Action, Offer, PlacedOrder, ProviderId
 from storage.database import Database, to_db_time, utcnow
 from storage.orders import INSERT_ORDER, order_values
 from storage.records import OrderRecord, PurchaseRecord, PurchaseState
@@ -79,6 +79,46 @@ class PurchaseStore:
         )
         return PurchaseRecord.from_row(rows[0])
 
+    async def create_action(
+        self, order: OrderRecord, action: Action, option: str | None, price: Decimal | None, name: str
+    ) -> PurchaseRecord:
+        """A card for a paid action on an order (renew, reuse, extend): what it costs where the
+        provider says (else `price_known` is false), confirmed by its own tap."""
+        now = to_db_time(utcnow())
+        rows = await self._db.returning(
+            "INSERT INTO purchases (id, chat_id, provider, section, service, service_name, price,"
+            " stock, duration_minutes, idempotency_key, state, created_at, updated_at, service_ids,"
+            " action, target_order_id, option, price_known)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            (
+                secrets.token_urlsafe(9),
+                order.chat_id,
+                order.provider.value,
+                order.section,
+                order.service,
+                name,
+                str(price if price is not None else Decimal("0")),
+                str(uuid.uuid4()),
+                PurchaseState.PENDING,
+                now,
+                now,
+                json.dumps([order.service]),
+                action.value,
+                order.id,
+                option,
+                int(price is not None),
+            ),
+        )
+        return PurchaseRecord.from_row(rows[0])
+
+    async def finish_action(self, purchase: PurchaseRecord) -> bool:
+        """A paid action went through: *placing* -> *placed*, once."""
+        count = await self._db.execute(
+            "UPDATE purchases SET state = ?, order_id = target_order_id, updated_at = ? WHERE id = ? AND state = ?",
+            (PurchaseState.PLACED, to_db_time(utcnow()), purchase.id, PurchaseState.PLACING),
+        )
+        return count > 0
+
     async def get(self, purchase_id: str, chat_id: int) -> PurchaseRecord | None:
         row = await self._db.fetchone(
             "SELECT * FROM purchases WHERE id = ? AND chat_id = ?", (purchase_id, chat_id)
@@ -108,9 +148,10 @@ class PurchaseStore:
         return [PurchaseRecord.from_row(r) for r in rows]
 
     async def unresolved(self) -> list[PurchaseRecord]:
-        """Purchases whose outcome is unknown (they may have charged), for reconciliation."""
+        """New orders whose outcome is unknown (they may have charged), for reconciliation.
+        (A paid action of unknown outcome is told to the chat at once: nothing can find it.)"""
         rows = await self._db.fetchall(
-            "SELECT * FROM purchases WHERE state = ? AND created_at >= ? ORDER BY created_at",
+            "SELECT * FROM purchases WHERE state = ? AND action IS NULL AND created_at >= ? ORDER BY created_at",
             (PurchaseState.UNKNOWN, to_db_time(utcnow() - RECONCILE_FOR)),
         )
         return [PurchaseRecord.from_row(r) for r in rows]

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import aiosqlite
 
-from providers.models import OrderRequest, OrderStatus, ProviderId
+from providers.models import Action, OrderRequest, OrderStatus, ProviderId
 from storage.database import db_time, from_db_time
 
 
@@ -87,6 +87,15 @@ class PurchaseRecord:
     plan_id: str | None = None  # GotSMS: the plan bought
     lease_until: datetime | None = None  # while *placing*: after this the attempt counts as lost
     notified_at: datetime | None = None  # when the chat was told the outcome could not be found
+    action: Action | None = None  # a paid action on an existing order; None = a new order
+    target_order_id: int | None = None  # the order a paid action is for
+    option: str | None = None  # the renewal duration, the plan extended to
+    price_known: bool = True  # False: the provider sets the price when it charges
+
+    @property
+    def quoted_price(self) -> Decimal | None:
+        """What the card said it costs; None where the provider does not say."""
+        return self.price if self.price_known else None
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> "PurchaseRecord":
@@ -110,6 +119,10 @@ class PurchaseRecord:
             plan_id=row["plan_id"],
             lease_until=from_db_time(row["lease_until"]),
             notified_at=from_db_time(row["notified_at"]),
+            action=Action(row["action"]) if row["action"] else None,
+            target_order_id=row["target_order_id"],
+            option=row["option"],
+            price_known=bool(row["price_known"]),
         )
 
     def order_request(self) -> OrderRequest:

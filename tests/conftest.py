@@ -14,42 +14,17 @@ from bot.config import Settings
 from providers.gotsms.simulator.sim import GotSmsSimulator
 from providers.kiwi.simulator.sim import KiwiSimulator
 from providers.nonvoip.simulator.sim import NonVoipSimulator
+from tests.clients.common import simulator_fixture
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import Chat
 
 ENCRYPTION_KEY = Fernet.generate_key().decode()
 
 
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def kiwi() -> AsyncIterator[KiwiSimulator]:
-    sim = KiwiSimulator()
-    await sim.start()
-    yield sim
-    await sim.stop()
-
-
-@pytest.fixture
-async def nonvoip() -> AsyncIterator[NonVoipSimulator]:
-    sim = NonVoipSimulator()
-    await sim.start()
-    yield sim
-    await sim.stop()
-
-
-@pytest.fixture
-async def gotsms() -> AsyncIterator[GotSmsSimulator]:
-    sim = GotSmsSimulator()
-    await sim.start()
-    yield sim
-    await sim.stop()
+tg = simulator_fixture(FakeTelegram, "tg")
+kiwi = simulator_fixture(KiwiSimulator, "kiwi")
+nonvoip = simulator_fixture(NonVoipSimulator, "nonvoip")
+gotsms = simulator_fixture(GotSmsSimulator, "gotsms")
 
 
 @pytest.fixture

@@ -35,10 +35,7 @@ async def test_a_key_typed_after_a_restart_is_taken_by_its_step_and_deleted(
 ) -> None:
     kiwi.add_account(KIWI_KEY)
     async with bot_run(settings):
-        chat.send("/connect")
-        await chat.expect("Which provider")
-        chat.press("kiwiSMS")
-        await chat.expect("API key")
+        await chat.start_connect("kiwiSMS")
     async with bot_run(settings):
         typed = chat.send(KIWI_KEY)
         await chat.expect("connected, balance $50.00")
@@ -52,10 +49,7 @@ async def test_the_email_survives_a_restart_and_the_password_never_reaches_the_d
 ) -> None:
     nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD)
     async with bot_run(settings):
-        chat.send("/connect")
-        await chat.expect("Which provider")
-        chat.press("NonVoipUsNumber")
-        await chat.expect("email")
+        await chat.start_connect("NonVoipUsNumber")
         email = chat.send(NONVOIP_EMAIL)
         await chat.expect("password")
     async with bot_run(settings):
@@ -68,10 +62,7 @@ async def test_the_email_survives_a_restart_and_the_password_never_reaches_the_d
 
 async def test_cancel_after_a_restart_leaves_the_step(settings: Settings, kiwi: KiwiSimulator, chat: Chat) -> None:
     async with bot_run(settings):
-        chat.send("/connect")
-        await chat.expect("Which provider")
-        chat.press("kiwiSMS")
-        await chat.expect("API key")
+        await chat.start_connect("kiwiSMS")
     async with bot_run(settings):
         chat.send("/cancel")
         await chat.expect("Cancelled")
@@ -85,10 +76,7 @@ async def test_email_and_password_sent_together_are_each_taken_once(
 ) -> None:
     """Two messages of one step handled concurrently: the second is the password, and deleted."""
     nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD)
-    chat.send("/connect")
-    await chat.expect("Which provider")
-    chat.press("NonVoipUsNumber")
-    await chat.expect("email")
+    await chat.start_connect("NonVoipUsNumber")
     with tg.batch():
         email = chat.send(NONVOIP_EMAIL)
         password = chat.send(NONVOIP_PASSWORD)
@@ -101,10 +89,7 @@ async def test_a_malformed_key_is_deleted_and_asked_again_without_calling_the_pr
     bot: Application, kiwi: KiwiSimulator, chat: Chat  # type: ignore[type-arg]
 ) -> None:
     kiwi.add_account(KIWI_KEY)
-    chat.send("/connect")
-    await chat.expect("Which provider")
-    chat.press("kiwiSMS")
-    await chat.expect("API key")
+    await chat.start_connect("kiwiSMS")
     for bad in (f"{KIWI_KEY}\nsecond line", "lsms_" + "é" * 30, "k" * 5000):
         typed = chat.send(bad)
         await chat.expect("does not look like a kiwiSMS API key")
@@ -148,12 +133,7 @@ async def test_the_services_filter_survives_a_restart(
     kiwi.add_account(KIWI_KEY)
     async with bot_run(settings):
         await chat.connect_kiwi()
-        chat.send("/buy")
-        await chat.expect("choose a provider")
-        chat.press("kiwiSMS")
-        await chat.expect("choose a country")
-        chat.press("UK")
-        await chat.expect("Services")
+        await chat.open_section("kiwiSMS", "UK")
     async with bot_run(settings):
         chat.send("whats")
         shown = await chat.expect("matching “whats”")
@@ -170,12 +150,7 @@ async def test_a_multi_service_selection_survives_a_restart(
     nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD)
     async with bot_run(settings):
         await chat.connect_nonvoip()
-        chat.send("/buy")
-        await chat.expect("choose a provider")
-        chat.press("NonVoipUsNumber")
-        await chat.expect("choose a section")
-        chat.press("30-days")
-        page = await chat.expect("Selected: 0")
+        page = await chat.open_section("NonVoipUsNumber", "30-days", expecting="Selected: 0")
         first = next(label for label in page.button_labels if "$" in label)
         chat.press(first)
         await chat.expect("Selected: 1")

@@ -14,16 +14,13 @@ from bot.config import Settings
 from providers.kiwi.simulator.sim import KiwiSimulator
 from tests.conftest import ENCRYPTION_KEY
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import ticks, until, KIWI_KEY, Chat
+from tests.helpers import KIWI_KEY, bought_kiwi_rental, Chat, ticks, until
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 async def test_an_expired_order_is_announced_once_with_its_refund(bot: Any, kiwi: KiwiSimulator, chat: Chat) -> None:
-    kiwi.add_account(KIWI_KEY, Decimal("10.00"))
-    await chat.connect_kiwi()
-    await chat.buy("WhatsApp")
-    (rental,) = kiwi.rentals_of(KIWI_KEY)
+    rental = await bought_kiwi_rental(chat, kiwi, "WhatsApp", balance=Decimal("10.00"))
     kiwi.expire(rental.id)
     notice = await chat.expect("expired without a code")
     assert "refunded by the provider" in notice.text
@@ -36,10 +33,7 @@ async def test_an_expired_order_is_announced_once_with_its_refund(bot: Any, kiwi
 async def test_a_telegram_outage_delays_a_code_but_never_loses_it(
     bot: Any, tg: FakeTelegram, kiwi: KiwiSimulator, chat: Chat
 ) -> None:
-    kiwi.add_account(KIWI_KEY)
-    await chat.connect_kiwi()
-    await chat.buy("WhatsApp")
-    (rental,) = kiwi.rentals_of(KIWI_KEY)
+    rental = await bought_kiwi_rental(chat, kiwi, "WhatsApp")
     tg.set_down(True)
     kiwi.receive_sms(rental.id, "code 313131")
     await ticks(bot, 5)  # several poll ticks fail to send
@@ -54,10 +48,7 @@ async def test_a_telegram_outage_delays_a_code_but_never_loses_it(
 async def test_a_provider_outage_delays_a_code_but_never_loses_it(
     bot: Any, kiwi: KiwiSimulator, chat: Chat
 ) -> None:
-    kiwi.add_account(KIWI_KEY)
-    await chat.connect_kiwi()
-    await chat.buy("WhatsApp")
-    (rental,) = kiwi.rentals_of(KIWI_KEY)
+    rental = await bought_kiwi_rental(chat, kiwi, "WhatsApp")
     kiwi.fail_next("GET", "/api/v1/rentals", 503, {"error": "down", "code": "PROVIDER_ERROR"}, times=6)
     kiwi.receive_sms(rental.id, "code 414141")
     await chat.expect("🔑 414141")

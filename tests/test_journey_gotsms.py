@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from typing import Any
 
 from providers.gotsms.simulator.sim import GotSmsSimulator
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import ticks, GOTSMS_TOKEN, Chat
+from tests.helpers import GOTSMS_TOKEN, bought_gotsms_rent, Chat, ticks
 
 
 async def test_connect_with_a_good_token_and_a_wrong_one(bot: Any, tg: FakeTelegram, gotsms: GotSmsSimulator, chat: Chat) -> None:
     gotsms.add_account(GOTSMS_TOKEN, Decimal("30.00"))
-    chat.send("/connect")
-    await chat.expect("Which provider")
-    chat.press("GotSMS")
-    await chat.expect("API token")
+    await chat.start_connect("GotSMS")
     wrong = chat.send("not-a-real-token")
     failed = await chat.expect("refused")
     assert "Unauthenticated" in failed.text
@@ -62,7 +58,9 @@ async def test_extend_moves_a_daily_rent_to_a_monthly_plan(bot: Any, gotsms: Got
     chat.press("Extend")
     options = await chat.expect("to a longer plan")
     assert any(label.startswith("1 month") for label in options.button_labels)
-    answer = await chat.tg.wait_for_callback_answer(chat.press_starting("1 month"))
+    chat.press_starting("1 month")
+    await chat.expect("Extend to the 1 month plan")
+    answer = await chat.tg.wait_for_callback_answer(chat.press("Confirm"))
     assert "Extended until" in answer["text"]
     card = chat.tg.messages(chat.chat_id)[-1]
     assert "Auto-renewal on/off" in card.button_labels and "Extend" not in card.button_labels
@@ -112,10 +110,7 @@ async def test_refund_asks_first_then_refunds_or_shows_the_providers_reason(
 
 
 async def test_messages_are_paged(bot: Any, gotsms: GotSmsSimulator, chat: Chat) -> None:
-    gotsms.add_account(GOTSMS_TOKEN)
-    await chat.connect_gotsms()
-    await chat.buy_gotsms("Telegram", "1 day")
-    (rent,) = gotsms.rents_of(GOTSMS_TOKEN)
+    rent = await bought_gotsms_rent(chat, gotsms, "Telegram", "1 day")
     for n in range(7):
         gotsms.receive_sms(rent.id, f"message number {n} code {1000 + n}")
     await chat.expect("🔑 1006")
@@ -130,22 +125,14 @@ async def test_messages_are_paged(bot: Any, gotsms: GotSmsSimulator, chat: Chat)
 async def test_services_page_past_the_first_page(bot: Any, gotsms: GotSmsSimulator, chat: Chat) -> None:
     gotsms.add_account(GOTSMS_TOKEN)
     await chat.connect_gotsms()
-    chat.send("/buy")
-    await chat.expect("choose a provider")
-    chat.press("GotSMS")
-    await chat.expect("choose a section")
-    chat.press("Rental plans")
-    first = await chat.expect("page 1/")
+    first = await chat.open_section("GotSMS", "Rental plans", expecting="page 1/")
     chat.press("▶")
     second = await chat.expect("page 2/")
     assert set(first.button_labels) != set(second.button_labels)
 
 
 async def test_a_finished_rent_is_announced_and_no_longer_polled(bot: Any, gotsms: GotSmsSimulator, chat: Chat) -> None:
-    gotsms.add_account(GOTSMS_TOKEN)
-    await chat.connect_gotsms()
-    await chat.buy_gotsms("Telegram", "1 day")
-    (rent,) = gotsms.rents_of(GOTSMS_TOKEN)
+    rent = await bought_gotsms_rent(chat, gotsms, "Telegram", "1 day")
     gotsms.finish(rent.id)
     chat.press("Refresh")
     await chat.expect("has ended")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from bot.config import Settings
 from providers.kiwi.simulator.sim import KiwiSimulator
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import ticks, KIWI_KEY, Chat
+from tests.helpers import KIWI_KEY, bought_kiwi_rental, Chat, ticks
 
 
 async def test_connect_buy_and_the_code_arrives_once(bot: Any, kiwi: KiwiSimulator, chat: Chat) -> None:
@@ -35,10 +34,7 @@ async def test_connect_buy_and_the_code_arrives_once(bot: Any, kiwi: KiwiSimulat
 
 
 async def test_a_second_sms_is_its_own_message(bot: Any, kiwi: KiwiSimulator, chat: Chat) -> None:
-    kiwi.add_account(KIWI_KEY)
-    await chat.connect_kiwi()
-    await chat.buy("WhatsApp")
-    (rental,) = kiwi.rentals_of(KIWI_KEY)
+    rental = await bought_kiwi_rental(chat, kiwi, "WhatsApp")
     kiwi.receive_sms(rental.id, "code 111111")
     await chat.expect("🔑 111111")
     kiwi.receive_sms(rental.id, "code 222222")
@@ -136,17 +132,20 @@ async def test_done_then_renew_keeps_the_number_and_renews_once(bot: Any, kiwi: 
     done_query = chat.press("Done")
     assert (await chat.tg.wait_for_callback_answer(done_query))["text"] == "Marked as done."
     done_card = await chat.expect("done")
-    assert done_card.button_labels == ["Renew"]
+    assert done_card.button_labels == ["Renew", "Messages"]  # Messages: every stored SMS, paged
     assert kiwi.rental(rental.id).status == "COMPLETED"
-    renew_query = chat.press("Renew")
+    chat.press("Renew")
+    paid_card = await chat.expect("Renew: a new session")  # the amount first, on a card of its own
+    confirm = next(b["callback_data"] for row in paid_card.buttons for b in row if b["text"] == "Confirm")
+    renew_query = chat.press("Confirm")
     assert "Renewed" in (await chat.tg.wait_for_callback_answer(renew_query))["text"]
     new_card = await chat.expect("waiting for the SMS")
     rentals = kiwi.rentals_of(KIWI_KEY)
     assert len(rentals) == 2 and rentals[1].phone == rental.phone
-    assert rental.phone in new_card.text and new_card.message_id != done_card.message_id
-    query = chat.tg.press_button(chat.chat_id, "Renew", message_id=done_card.message_id)
-    answer = await chat.tg.wait_for_callback_answer(query)
-    assert "already renewed" in answer["text"]
+    assert rental.phone in new_card.text
+    # The Confirm of that card, tapped again, renews nothing more.
+    again = chat.tg.press_data(chat.chat_id, new_card.message_id, confirm)
+    assert "already" in (await chat.tg.wait_for_callback_answer(again))["text"].lower()
     assert len(kiwi.rentals_of(KIWI_KEY)) == 2
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from bot.config import Settings
 from bot.logging_setup import setup_logging
 from providers.nonvoip.simulator.sim import NonVoipSimulator
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import ticks, NONVOIP_EMAIL, NONVOIP_PASSWORD, Chat
+from tests.helpers import NONVOIP_EMAIL, NONVOIP_PASSWORD, bought_nonvoip_order, Chat, ticks
 
 INSTAGRAM_10_MIN = "10000086"
 WHATSAPP_30_DAYS = "9044"
@@ -31,10 +30,7 @@ async def test_wrong_credentials_show_the_providers_reason_and_store_nothing(
     bot: Any, nonvoip: NonVoipSimulator, chat: Chat
 ) -> None:
     nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD)
-    chat.send("/connect")
-    await chat.expect("Which provider")
-    chat.press("NonVoipUsNumber")
-    await chat.expect("email")
+    await chat.start_connect("NonVoipUsNumber")
     chat.send(NONVOIP_EMAIL)
     await chat.expect("password")
     chat.send("not-the-password")
@@ -49,9 +45,7 @@ async def test_buy_a_10_minute_number_and_receive_its_code_once(
 ) -> None:
     nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
     await chat.connect_nonvoip()
-    await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
-    chat.press("Confirm")
-    card = await chat.expect("waiting for the SMS")
+    card = await chat.buy_nonvoip("10-minutes", "Instagram")
     assert card.button_labels == ["Reject", "Refresh"]
     (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
     nonvoip.receive_sms(order.order_id, "Your Instagram OTP is 545123")
@@ -124,9 +118,7 @@ async def test_reject_before_a_code_refunds_and_updates_the_card(
 ) -> None:
     nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
     await chat.connect_nonvoip()
-    await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
-    chat.press("Confirm")
-    await chat.expect("waiting for the SMS")
+    await chat.buy_nonvoip("10-minutes", "Instagram")
     chat.press("Reject")
     card = await chat.expect("cancelled")
     assert "refunded" in card.text and card.button_labels == []
@@ -136,17 +128,14 @@ async def test_reject_before_a_code_refunds_and_updates_the_card(
 async def test_reuse_after_a_code_brings_the_next_sms_as_its_own_message(
     bot: Any, nonvoip: NonVoipSimulator, chat: Chat
 ) -> None:
-    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
-    await chat.connect_nonvoip()
-    await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
-    chat.press("Confirm")
-    await chat.expect("waiting for the SMS")
-    (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
+    order = await bought_nonvoip_order(chat, nonvoip, "10-minutes", "Instagram", balance=Decimal("10.00"))
     nonvoip.receive_sms(order.order_id, "Instagram code 111222")
     await chat.expect("🔑 111222")
     card = await chat.expect("code received")
     assert "Reuse" in card.button_labels
-    query = chat.press("Reuse")
+    chat.press("Reuse")
+    await chat.expect("Reuse: wait for one more SMS")  # the amount first, on a card of its own
+    query = chat.press("Confirm")
     assert "Reused" in (await chat.tg.wait_for_callback_answer(query))["text"]
     order_id = nonvoip.orders_of(NONVOIP_EMAIL)[-1].order_id
     nonvoip.receive_sms(order_id, "Instagram code 333444")
@@ -167,7 +156,9 @@ async def test_activate_and_renew_a_30_day_number(bot: Any, nonvoip: NonVoipSimu
     chat.press("Renew")
     durations = await chat.expect("for how long")
     assert "Renew 30 days" in durations.button_labels
-    renewed = await chat.tg.wait_for_callback_answer(chat.press("Renew 30 days"))
+    chat.press("Renew 30 days")
+    await chat.expect("Renew for 30 days")
+    renewed = await chat.tg.wait_for_callback_answer(chat.press("Confirm"))
     assert "Renewed until" in renewed["text"]
     assert nonvoip.request_count("/api/renew") == 1
 
@@ -175,9 +166,7 @@ async def test_activate_and_renew_a_30_day_number(bot: Any, nonvoip: NonVoipSimu
 async def test_a_country_order_keeps_its_string_id(bot: Any, nonvoip: NonVoipSimulator, chat: Chat) -> None:
     nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
     await chat.connect_nonvoip()
-    await chat.open_nonvoip_confirmation("Country", "Telegram (United Kingdom)")
-    chat.press("Confirm")
-    await chat.expect("waiting for the SMS")
+    await chat.buy_nonvoip("Country", "Telegram (United Kingdom)")
     (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
     assert order.order_id.startswith("sb_")
     nonvoip.receive_sms(order.order_id, "Telegram code 70809")
@@ -191,9 +180,7 @@ async def test_the_password_is_in_no_log_line_and_not_in_clear_in_the_database(
     setup_logging("DEBUG", settings.secrets)  # what `python -m bot` does with LOG_LEVEL=DEBUG
     nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD)
     await chat.connect_nonvoip()
-    await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
-    chat.press("Confirm")
-    await chat.expect("waiting for the SMS")
+    await chat.buy_nonvoip("10-minutes", "Instagram")
     assert NONVOIP_PASSWORD not in caplog.text
     database = b"".join(p.read_bytes() for p in Path(settings.database_path).parent.glob("bot.sqlite3*"))
     assert NONVOIP_PASSWORD.encode() not in database
@@ -208,9 +195,7 @@ async def test_a_429_storm_on_one_account_neither_stops_others_nor_is_amplified(
     await stormy.connect_nonvoip("stormy@example.com")
     await calm.connect_nonvoip("calm@example.com")
     for chat in (stormy, calm):
-        await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
-        chat.press("Confirm")
-        await chat.expect("waiting for the SMS")
+        await chat.buy_nonvoip("10-minutes", "Instagram")
     nonvoip.fail_next(
         "/api/getsms", 429, {"status": "error", "message": "Too many requests", "retryAfter": 3},
         times=1000, email="stormy@example.com",
@@ -227,22 +212,12 @@ async def test_a_429_storm_on_one_account_neither_stops_others_nor_is_amplified(
 async def test_a_30_day_number_can_bundle_several_services(bot: Any, nonvoip: NonVoipSimulator, chat: Chat) -> None:
     nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("20.00"))
     await chat.connect_nonvoip()
-    chat.send("/buy")
-    await chat.expect("choose a provider")
-    chat.press("NonVoipUsNumber")
-    await chat.expect("choose a section")
-    chat.press("30-days")
-    page = await chat.expect("share one number")
-    chat.press_starting("WhatsApp")
-    await chat.expect("Selected: 1")
-    chat.press_starting("Telegram")
-    page = await chat.expect("Selected: 2")
+    page = await chat.select_nonvoip_bundle(["WhatsApp", "Telegram"])
     assert sum(label.startswith("✅") for label in page.button_labels) == 2
     chat.press_starting("Continue with 2")
     card = await chat.expect("Confirm your order")
     assert "WhatsApp + Telegram" in card.text and "$4.00" in card.text
-    chat.press("Confirm")
-    await chat.expect("waiting for the SMS")
+    await chat.confirm_purchase()
     order_request = next(r for r in nonvoip.requests if r.path.endswith("/api/order"))
     assert [str(p) for p in order_request.json["product_ids"]] == [WHATSAPP_30_DAYS, "8555"]
     orders = nonvoip.orders_of(NONVOIP_EMAIL)  # one order per service, all on one number

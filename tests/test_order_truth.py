@@ -9,22 +9,15 @@ from typing import Any
 from providers.gotsms.simulator.sim import GotSmsSimulator
 from providers.nonvoip.simulator.sim import NonVoipSimulator
 from storage.database import to_db_time
-from tests.helpers import GOTSMS_TOKEN, NONVOIP_EMAIL, NONVOIP_PASSWORD, Chat, ticks
-
-
-async def _buy_nonvoip(chat: Chat, section: str, service: str) -> None:
-    await chat.open_nonvoip_confirmation(section, service)
-    chat.press("Confirm")
-    await chat.expect("waiting for the SMS")
+from tests.helpers import (
+    GOTSMS_TOKEN, NONVOIP_EMAIL, NONVOIP_PASSWORD, bought_gotsms_rent, bought_nonvoip_order, Chat, ticks,
+)
 
 
 async def test_a_nonvoip_order_that_expires_without_a_code_is_announced_refunded(
     bot: Any, nonvoip: NonVoipSimulator, chat: Chat
 ) -> None:
-    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
-    await chat.connect_nonvoip()
-    await _buy_nonvoip(chat, "10-minutes", "Instagram")
-    (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
+    order = await bought_nonvoip_order(chat, nonvoip, "10-minutes", "Instagram", balance=Decimal("10.00"))
     nonvoip.expire(order.order_id)
     notice = await chat.expect("expired without a code")
     assert "refunded by the provider" in notice.text
@@ -33,10 +26,7 @@ async def test_a_nonvoip_order_that_expires_without_a_code_is_announced_refunded
 async def test_a_long_number_that_got_a_code_then_expired_says_so(
     bot: Any, nonvoip: NonVoipSimulator, chat: Chat
 ) -> None:
-    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
-    await chat.connect_nonvoip()
-    await _buy_nonvoip(chat, "1-day", "Telegram")
-    (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
+    order = await bought_nonvoip_order(chat, nonvoip, "1-day", "Telegram", balance=Decimal("10.00"))
     nonvoip.receive_sms(order.order_id, "Telegram code 73737")
     await chat.expect("🔑 73737")
     nonvoip.expire(order.order_id)
@@ -49,20 +39,7 @@ async def test_each_sms_of_a_bundle_arrives_under_its_own_service(
 ) -> None:
     nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("20.00"))
     await chat.connect_nonvoip()
-    chat.send("/buy")
-    await chat.expect("choose a provider")
-    chat.press("NonVoipUsNumber")
-    await chat.expect("choose a section")
-    chat.press("30-days")
-    await chat.expect("share one number")
-    chat.press_starting("WhatsApp")
-    await chat.expect("Selected: 1")
-    chat.press_starting("Telegram")
-    await chat.expect("Selected: 2")
-    chat.press_starting("Continue with 2")
-    await chat.expect("Confirm your order")
-    chat.press("Confirm")
-    await chat.expect("waiting for the SMS")
+    await chat.buy_nonvoip_bundle(["WhatsApp", "Telegram"])
     await ticks(bot, 2)
     orders = nonvoip.orders_of(NONVOIP_EMAIL)
     by_service = {o.service: o for o in orders} if len(orders) > 1 else None
@@ -83,7 +60,7 @@ async def test_a_long_rental_is_reminded_once_per_term_and_again_after_renewal(
 ) -> None:
     nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("20.00"))
     await chat.connect_nonvoip()
-    await _buy_nonvoip(chat, "1-day", "Telegram")
+    await chat.buy_nonvoip("1-day", "Telegram")
     services = bot.bot_data["services"]
     (order,) = await services.orders.active_for_chat(chat.chat_id)
     now = datetime.now(UTC)
@@ -99,7 +76,9 @@ async def test_a_long_rental_is_reminded_once_per_term_and_again_after_renewal(
     chat.press("Renew")
     await chat.expect("for how long")
     chat.press("Renew 1 day")
-    await ticks(bot, 2)
+    await chat.expect("Renew for 1 day")
+    renewed = await chat.tg.wait_for_callback_answer(chat.press("Confirm"))
+    assert "Renewed" in renewed["text"]
     # The new term nears its end too.
     await services.db.execute(
         "UPDATE orders SET expires_at = ? WHERE id = ?", (to_db_time(now + timedelta(hours=2)), order.id)
@@ -126,10 +105,7 @@ async def test_a_refunded_gotsms_rent_stays_refunded(bot: Any, gotsms: GotSmsSim
 async def test_the_order_card_stays_within_telegram_limits_with_many_sms(
     bot: Any, gotsms: GotSmsSimulator, chat: Chat
 ) -> None:
-    gotsms.add_account(GOTSMS_TOKEN, Decimal("100.00"))
-    await chat.connect_gotsms()
-    await chat.buy_gotsms("Telegram", "1 month")
-    (rent,) = gotsms.rents_of(GOTSMS_TOKEN)
+    rent = await bought_gotsms_rent(chat, gotsms, "Telegram", "1 month", balance=Decimal("100.00"))
     filler = "x" * 400
     for index in range(40):
         gotsms.receive_sms(rent.id, f"Telegram code {10000 + index} {filler}")
@@ -142,14 +118,13 @@ async def test_the_order_card_stays_within_telegram_limits_with_many_sms(
 
 
 async def test_extend_shows_the_new_plan_and_price(bot: Any, gotsms: GotSmsSimulator, chat: Chat) -> None:
-    gotsms.add_account(GOTSMS_TOKEN, Decimal("100.00"))
-    await chat.connect_gotsms()
-    await chat.buy_gotsms("Telegram", "1 day")
-    (rent,) = gotsms.rents_of(GOTSMS_TOKEN)
+    rent = await bought_gotsms_rent(chat, gotsms, "Telegram", "1 day", balance=Decimal("100.00"))
     day_price = rent.price
     chat.press("Extend")
     await chat.expect("to a longer plan")
-    await chat.tg.wait_for_callback_answer(chat.press_starting("1 month"))
+    chat.press_starting("1 month")
+    await chat.expect("Extend to the 1 month plan")
+    await chat.tg.wait_for_callback_answer(chat.press("Confirm"))
     (rent,) = gotsms.rents_of(GOTSMS_TOKEN)
     card = chat.tg.messages(chat.chat_id)[-1]
     assert "Plan: 1 month" in card.text
@@ -159,10 +134,7 @@ async def test_extend_shows_the_new_plan_and_price(bot: Any, gotsms: GotSmsSimul
 async def test_every_stored_sms_of_a_long_number_is_in_messages_a_page_at_a_time(
     bot: Any, nonvoip: NonVoipSimulator, chat: Chat
 ) -> None:
-    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
-    await chat.connect_nonvoip()
-    await _buy_nonvoip(chat, "1-day", "Telegram")
-    (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
+    order = await bought_nonvoip_order(chat, nonvoip, "1-day", "Telegram", balance=Decimal("10.00"))
     for index in range(7):
         nonvoip.receive_sms(order.order_id, f"Telegram code {40000 + index}")
         await chat.expect(f"🔑 {40000 + index}")

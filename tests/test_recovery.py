@@ -15,8 +15,7 @@ from providers.gotsms.simulator.models import LostAnswer
 from providers.gotsms.simulator.sim import GotSmsSimulator
 from providers.kiwi.simulator.sim import KiwiSimulator
 from providers.nonvoip.simulator.sim import NonVoipSimulator
-from tests.fakes.telegram import FakeTelegram
-from tests.helpers import GOTSMS_TOKEN, KIWI_KEY, NONVOIP_EMAIL, NONVOIP_PASSWORD, Chat, ticks
+from tests.helpers import GOTSMS_TOKEN, KIWI_KEY, NONVOIP_EMAIL, NONVOIP_PASSWORD, bought_gotsms_rent, Chat, ticks
 
 UNREAD = "/api/messages/unread"
 
@@ -25,10 +24,7 @@ UNREAD = "/api/messages/unread"
 async def test_gotsms_codes_marked_read_in_a_lost_answer_still_arrive_once(
     bot: Any, gotsms: GotSmsSimulator, chat: Chat, how: LostAnswer
 ) -> None:
-    gotsms.add_account(GOTSMS_TOKEN, Decimal("30.00"))
-    await chat.connect_gotsms()
-    await chat.buy_gotsms("Telegram", "1 day")
-    (rent,) = gotsms.rents_of(GOTSMS_TOKEN)
+    rent = await bought_gotsms_rent(chat, gotsms, "Telegram", "1 day", balance=Decimal("30.00"))
     gotsms.lose_answer_next("GET", UNREAD, how)  # the provider marks the SMS read, the answer is lost
     gotsms.receive_sms(rent.id, "Telegram code 90210")
     gotsms.receive_sms(rent.id, "Telegram code 90211")
@@ -42,10 +38,7 @@ async def test_gotsms_codes_marked_read_in_a_lost_answer_still_arrive_once(
 async def test_gotsms_recovery_reads_rent_messages_only_after_a_lost_answer(
     bot: Any, gotsms: GotSmsSimulator, chat: Chat
 ) -> None:
-    gotsms.add_account(GOTSMS_TOKEN, Decimal("30.00"))
-    await chat.connect_gotsms()
-    await chat.buy_gotsms("Telegram", "1 day")
-    (rent,) = gotsms.rents_of(GOTSMS_TOKEN)
+    rent = await bought_gotsms_rent(chat, gotsms, "Telegram", "1 day", balance=Decimal("30.00"))
     gotsms.receive_sms(rent.id, "Telegram code 31337")
     await chat.expect("🔑 31337")
     await ticks(bot, 3)
@@ -63,18 +56,7 @@ async def test_a_gotsms_rent_bought_in_a_lost_answer_is_adopted_with_its_card(
     gotsms.add_account(GOTSMS_TOKEN, Decimal("30.00"))
     await chat.connect_gotsms()
     gotsms.lose_answer_next("POST", "/api/rents", LostAnswer.SERVER_ERROR)
-    chat.send("/buy")
-    await chat.expect("choose a provider")
-    chat.press("GotSMS")
-    await chat.expect("choose a section")
-    chat.press("Rental plans")
-    await chat.expect("Services")
-    chat.send("Telegram")
-    await chat.expect("matching")
-    chat.press_starting("Telegram")
-    await chat.expect("Choose a plan")
-    chat.press_starting("1 day")
-    confirmation = await chat.expect("Confirm your order")
+    confirmation = await chat.open_gotsms_confirmation("Telegram", "1 day")
     chat.press("Confirm")
     await chat.expect("do not buy it again")
     adopted = await chat.expect("did go through")

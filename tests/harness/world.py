@@ -109,25 +109,13 @@ class World:
         elif account.provider is ProviderId.NONVOIP:
             await chat.open_nonvoip_confirmation(NONVOIP_SECTION, NONVOIP_SERVICE)
         else:
-            chat.send("/buy")
-            await chat.expect("choose a provider")
-            chat.press("GotSMS")
-            await chat.expect("choose a section")
-            chat.press("Rental plans")
-            await chat.expect("Services")
-            chat.send(GOTSMS_SERVICE)
-            await chat.expect("matching")
-            chat.press_starting(GOTSMS_SERVICE)
-            await chat.expect("Choose a plan")
-            chat.press_starting(GOTSMS_PLAN)
-            await chat.expect("Confirm your order")
+            await chat.open_gotsms_confirmation(GOTSMS_SERVICE, GOTSMS_PLAN)
 
     async def buy(self, account: Account) -> str:
         """Buy one number through /buy; returns the provider's order id."""
         before = set(account.order_ids(self))
         await self.open_confirmation(account)
-        account.chat.press("Confirm")
-        await account.chat.expect("waiting for the SMS")
+        await account.chat.confirm_purchase()
         (new,) = [o for o in account.order_ids(self) if o not in before]
         return new
 
