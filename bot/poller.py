@@ -75,10 +75,10 @@ class Poller:
             if (purchase.chat_id, purchase.provider) not in rejected:
                 unresolved[(purchase.chat_id, purchase.provider)].append(purchase)
                 accounts.setdefault((purchase.chat_id, purchase.provider), [])
-        known = await services.messages.known_ids(o.id for o in orders)
         # An account still busy from an earlier tick is skipped, not waited for: a slow provider
         # (or one paced by its rate limit) never holds up the other accounts' next poll.
         due = {key: batch for key, batch in accounts.items() if key not in self._running}
+        known = await services.messages.known_ids(o.id for batch in due.values() for o in batch)
         step = SPREAD_FRACTION * services.poll_interval_seconds / max(1, len(due))
         for i, (key, batch) in enumerate(due.items()):
             task = asyncio.create_task(
@@ -86,7 +86,7 @@ class Poller:
             )
             self._running[key] = task
             task.add_done_callback(lambda _t, key=key: self._running.pop(key, None))
-        await self._remind(orders, known)
+        await self._remind(orders)
         await self._delivery.flush_outbox()
         async with self._ticked:
             self.ticks += 1
@@ -197,15 +197,16 @@ class Poller:
             else:
                 await self._delivery.apply(order, result, known.get(order.id, set()))
 
-    async def _remind(self, orders: list[OrderRecord], known: dict[int, set[str]]) -> None:
+    async def _remind(self, orders: list[OrderRecord]) -> None:
         """Long rentals get a reminder before they end, once per term; from the database alone."""
         now = utcnow()
-        for order in orders:
-            if not capabilities_of(order.provider).reminds_before_end or not reminder_due(order, now):
-                continue
-            if f"{NOTICE_PREFIX}{reminder_key(order)}" in known.get(order.id, set()):
-                continue
-            await self._delivery.remind(order)
+        due = [o for o in orders if capabilities_of(o.provider).reminds_before_end and reminder_due(o, now)]
+        if not due:
+            return
+        known = await self._services.messages.known_ids(o.id for o in due)
+        for order in due:
+            if f"{NOTICE_PREFIX}{reminder_key(order)}" not in known.get(order.id, set()):
+                await self._delivery.remind(order)
 
     async def _credentials_rejected(self, chat_id: int, provider: ProviderId) -> None:
         """Stop polling the account and tell the chat once; /connect resumes it."""
