@@ -118,32 +118,6 @@ def parse_encryption_keys(raw: str | None) -> tuple[str, ...]:
     return keys
 
 
-def _poll_interval(env: Mapping[str, str]) -> float:
-    raw = _get(env, "POLL_INTERVAL_SECONDS")
-    if raw is None:
-        return 3.0
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError("POLL_INTERVAL_SECONDS", "must be a number of seconds") from None
-    if not 0.05 <= value <= 3600:
-        raise ConfigError("POLL_INTERVAL_SECONDS", "must be between 0.05 and 3600")
-    return value
-
-
-def _provider_timeout(env: Mapping[str, str]) -> float:
-    raw = _get(env, "PROVIDER_TIMEOUT_SECONDS")
-    if raw is None:
-        return 15.0
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError("PROVIDER_TIMEOUT_SECONDS", "must be a number of seconds") from None
-    if not 0.1 <= value <= 300:
-        raise ConfigError("PROVIDER_TIMEOUT_SECONDS", "must be between 0.1 and 300")
-    return value
-
-
 def _allowed_users(env: Mapping[str, str]) -> frozenset[int]:
     raw = _get(env, "ALLOWED_USER_IDS")
     if raw is None:
@@ -163,16 +137,17 @@ def _port(env: Mapping[str, str]) -> int:
     return int(raw)
 
 
-def _outbox_lease(env: Mapping[str, str]) -> float:
-    raw = _get(env, "OUTBOX_LEASE_SECONDS")
+def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    """A duration in seconds (fractions allowed) within [low, high]."""
+    raw = _get(env, name)
     if raw is None:
-        return 30.0
+        return default
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError("OUTBOX_LEASE_SECONDS", "must be a number of seconds") from None
-    if not 1 <= value <= 3600:
-        raise ConfigError("OUTBOX_LEASE_SECONDS", "must be between 1 and 3600")
+        raise ConfigError(name, "must be a number of seconds") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be between {low:g} and {high:g}")
     return value
 
 
@@ -212,13 +187,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         nonvoip_base_url=_url(env, "NONVOIP_BASE_URL", DEFAULT_NONVOIP_BASE_URL),
         kiwi_base_url=_url(env, "KIWI_BASE_URL", DEFAULT_KIWI_BASE_URL),
         gotsms_base_url=_url(env, "GOTSMS_BASE_URL", DEFAULT_GOTSMS_BASE_URL),
-        poll_interval_seconds=_poll_interval(env),
-        provider_timeout_seconds=_provider_timeout(env),
+        poll_interval_seconds=_seconds(env, "POLL_INTERVAL_SECONDS", 3.0, 0.05, 3600),
+        provider_timeout_seconds=_seconds(env, "PROVIDER_TIMEOUT_SECONDS", 15.0, 0.1, 300),
         allowed_user_ids=_allowed_users(env),
         webhook_url=webhook_url,
         webhook_listen=_get(env, "WEBHOOK_LISTEN") or "0.0.0.0",
         webhook_port=_port(env),
         webhook_secret=_webhook_secret(env, token, webhook_url),
         log_level=_log_level(env),
-        outbox_lease_seconds=_outbox_lease(env),
+        outbox_lease_seconds=_seconds(env, "OUTBOX_LEASE_SECONDS", 30.0, 1, 3600),
     )

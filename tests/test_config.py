@@ -39,8 +39,9 @@ def test_defaults_match_the_product_spec() -> None:
 
 
 def test_fractional_poll_interval_and_allowed_users_are_read() -> None:
-    settings = load_settings(_env(POLL_INTERVAL_SECONDS="0.25", ALLOWED_USER_IDS="11, 22"))
+    settings = load_settings(_env(POLL_INTERVAL_SECONDS="0.25", ALLOWED_USER_IDS="11, 22", OUTBOX_LEASE_SECONDS="5"))
     assert settings.poll_interval_seconds == 0.25
+    assert settings.outbox_lease_seconds == 5.0
     assert settings.allowed_user_ids == frozenset({11, 22})
 
 
@@ -52,6 +53,9 @@ def test_fractional_poll_interval_and_allowed_users_are_read() -> None:
         ("BOT_ENCRYPTION_KEY", ""),
         ("BOT_ENCRYPTION_KEY", "short"),
         ("POLL_INTERVAL_SECONDS", "soon"),
+        ("PROVIDER_TIMEOUT_SECONDS", "0"),
+        ("OUTBOX_LEASE_SECONDS", "0.5"),
+        ("OUTBOX_LEASE_SECONDS", "a minute"),
         ("ALLOWED_USER_IDS", "alice"),
         ("KIWI_BASE_URL", "ftp://x"),
     ],
