@@ -60,9 +60,10 @@ def _run(settings: Settings, *, sandbox: bool = False) -> None:
 
 
 def _sandbox_env() -> dict[str, str]:
-    """Sandbox needs only a bot token: a throwaway key and database are made if none are set."""
+    """Sandbox needs only a bot token: a throwaway key is made if none is set. The database is
+    always the sandbox's own, whatever DATABASE_PATH says: the sandbox resets it at every start."""
     env = dict(os.environ)
-    env.setdefault("DATABASE_PATH", SANDBOX_DATABASE)
+    env["DATABASE_PATH"] = SANDBOX_DATABASE
     if not env.get("BOT_ENCRYPTION_KEY"):
         SANDBOX_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
         if not SANDBOX_KEY_FILE.exists():

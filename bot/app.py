@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeAlias
 
 from telegram import BotCommand, Update
@@ -50,6 +51,8 @@ def build_application(
         if sandbox:
             effective = await _start_sandbox(app, settings, sandbox_sms_delay)
         await _open_services(app, effective)
+        if sandbox:
+            _announce_sandbox(app)
 
     async def post_shutdown(app: App) -> None:
         poller: Poller | None = app.bot_data.get("poller")
@@ -120,6 +123,9 @@ async def _start_sandbox(app: App, settings: Settings, sms_delay: float) -> Sett
     from providers.kiwi.simulator.sim import KiwiSimulator
     from providers.nonvoip.simulator.sim import NonVoipSimulator
 
+    # The simulators start empty, so the bot's sandbox database starts empty with them: never
+    # orders the simulators forgot (false "expired" notices, orders stuck waiting).
+    reset_sandbox_database(settings.database_path)
     kiwi = KiwiSimulator(sandbox=True, auto_sms_after=sms_delay)
     nonvoip = NonVoipSimulator(sandbox=True, auto_sms_after=sms_delay)
     gotsms = GotSmsSimulator(sandbox=True, auto_sms_after=sms_delay)
@@ -130,6 +136,29 @@ async def _start_sandbox(app: App, settings: Settings, sms_delay: float) -> Sett
     return replace(
         settings, kiwi_base_url=kiwi.base_url, nonvoip_base_url=nonvoip.base_url, gotsms_base_url=gotsms.base_url
     )
+
+
+def reset_sandbox_database(path: Path) -> None:
+    """Delete the sandbox's SQLite file with its WAL and shared-memory files (the next open creates it)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    logger.info("sandbox: database reset (the simulators start empty too)")
+
+
+SANDBOX_FIRST_STEP = (
+    "Sandbox ready. Open your bot in Telegram{link} and send /connect, then choose kiwiSMS and send any "
+    "key starting with demo (NonVoipUsNumber: any email starting with demo and any password; GotSMS: any "
+    "token starting with demo). Each account starts with $50.00; every number gets a code a few seconds "
+    "after it is bought. The sandbox starts empty at every start."
+)
+
+
+def _announce_sandbox(app: App) -> None:
+    """What to send the bot first, on stdout (for the person who just started it) and in the log."""
+    username = app.bot.username if app.bot else None
+    line = SANDBOX_FIRST_STEP.format(link=f" (https://t.me/{username})" if username else "")
+    print(line, flush=True)
+    logger.info("%s", line)
 
 
 @asynccontextmanager

@@ -26,6 +26,7 @@ from providers.base import OrderListing, ProviderClient, UnreadFeed
 from providers.errors import BadCredentials, OrderNotFound, ProviderError, RateLimited
 from providers.models import PollStrategy, ProviderId
 from providers.registry import capabilities_of
+from storage.accounts import AccountStore, fingerprint_key
 from storage.database import utcnow
 from storage.messages import NOTICE_PREFIX
 from storage.records import OrderRecord, PurchaseRecord
@@ -41,7 +42,8 @@ MAX_CONCURRENT_ACCOUNTS = 32
 SPREAD_FRACTION = 0.7
 # Long rentals are reminded this long before they end (a quarter of shorter terms).
 REMINDER_BEFORE = timedelta(hours=24)
-REMINDER_MIN_TERM = timedelta(days=1)
+# "A day or more", with slack: a 1-day rental is recorded a moment after its term was counted.
+REMINDER_MIN_TERM = timedelta(hours=23)
 
 Account = tuple[int, ProviderId]
 
@@ -52,6 +54,7 @@ class Poller:
         self._delivery = delivery
         self._bot = bot
         self._reconciler = Reconciler(services, delivery, bot)
+        self._accounts = AccountStore(services.db, fingerprint_key(bot.token))
         self._limit = asyncio.Semaphore(MAX_CONCURRENT_ACCOUNTS)
         # Scheduling only: per-order request budgets, round-robin cursors, account polls under way.
         self._budgets: dict[Account, RequestBudget] = {}
@@ -64,7 +67,10 @@ class Poller:
         """Start a poll of every account with live orders or unresolved purchases."""
         services = self._services
         await services.purchases.expire_stale_placing()  # a placing whose process died: now unknown
-        orders = await services.orders.all_active()
+        # Orders whose account is gone (disconnected, or replaced by another account) are not
+        # polled at all: their cards say why (handlers/accounts.py), and nothing loops on them.
+        snapshot = await self._accounts.snapshot()
+        orders = [o for o in await services.orders.all_active() if snapshot.follows(o.chat_id, o.provider, o.created_at)]
         rejected = await services.credentials.rejected()
         accounts: dict[Account, list[OrderRecord]] = defaultdict(list)
         for order in orders:
@@ -72,7 +78,8 @@ class Poller:
                 accounts[(order.chat_id, order.provider)].append(order)
         unresolved: dict[Account, list[PurchaseRecord]] = defaultdict(list)
         for purchase in await services.purchases.unresolved():
-            if (purchase.chat_id, purchase.provider) not in rejected:
+            key = (purchase.chat_id, purchase.provider)
+            if key not in rejected and key in snapshot.connected:
                 unresolved[(purchase.chat_id, purchase.provider)].append(purchase)
                 accounts.setdefault((purchase.chat_id, purchase.provider), [])
         # An account still busy from an earlier tick is skipped, not waited for: a slow provider

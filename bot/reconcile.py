@@ -21,6 +21,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from handlers import keyboards, texts
+from handlers.card_screen import card_screen
 from handlers.delivery import Delivery
 from handlers.services import Services
 from providers.base import OrderListing, ProviderClient
@@ -112,12 +113,10 @@ class Reconciler:
             await self._delivery.apply(order, remote, set())  # codes that came while we did not know
 
     async def _show_card(self, order: OrderRecord) -> None:
+        text, markup = await card_screen(self._services, order)
         try:
             card = await self._bot.send_message(
-                order.chat_id,
-                f"{texts.RECONCILED}\n\n{texts.order_card(order, [])}",
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboards.order_card(order),
+                order.chat_id, f"{texts.RECONCILED}\n\n{text}", parse_mode=ParseMode.HTML, reply_markup=markup
             )
         except TelegramError as exc:
             logger.warning("could not show reconciled order %s: %s", order.id, type(exc).__name__)

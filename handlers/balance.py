@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from handlers.services import Services, get_services
 from handlers import callbacks as cb
-from handlers import keyboards, texts
+from handlers import accounts, keyboards, texts
 from handlers.common import answer, chat_id_of, clear_pending_step, show
 from providers.errors import ProviderError
 from providers.models import ProviderId
@@ -57,23 +57,28 @@ async def providers_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def disconnect_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Ask to confirm, then remove the credentials (orders and history stay)."""
+    """Ask to confirm (saying what happens to active orders), then remove the credentials; the
+    orders and history stay, their cards say the account is gone."""
     tap = cb.decode(update.callback_query.data if update.callback_query else None)
     if not isinstance(tap, cb.Disconnect):
         await answer(update, texts.OUTDATED_BUTTON, alert=True)
         return
-    if tap.step == "no" or tap.provider is None:
-        await answer(update)
-        await show(update, texts.DISCONNECT_KEPT, keyboards.main_menu())
+    if tap.step == "no" or tap.provider is None:  # Back: the providers list again
+        await providers_command(update, context)
         return
     provider = tap.provider
-    if tap.step == "ask":
-        await answer(update)
-        await show(update, texts.disconnect_question(provider), keyboards.disconnect_confirm(provider))
-        return
     services = get_services(context)
     chat_id = chat_id_of(update)
+    store = accounts.store_of(context)
+    if tap.step == "ask":
+        await answer(update)
+        active = await accounts.followed_orders(services, store, chat_id, provider)
+        await show(update, texts.disconnect_question(provider, len(active)), keyboards.disconnect_confirm(provider))
+        return
+    active = await accounts.followed_orders(services, store, chat_id, provider)
     removed = await services.credentials.delete(chat_id, provider)
     services.forget_client(chat_id, provider)
     await answer(update, None if removed else "It was not connected.")
-    await show(update, texts.DISCONNECTED.format(provider=texts.provider_name(provider)), keyboards.main_menu())
+    await show(update, texts.DISCONNECTED.format(provider=texts.provider_name(provider)), keyboards.after_disconnect())
+    if removed and active:
+        await accounts.redraw_cards(context.bot, services, active, disconnected=True)

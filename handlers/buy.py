@@ -1,47 +1,41 @@
 """/buy: provider → section → services (paged, filterable by typed text) → confirmation → one order.
 
-The open list, its filter and a multi-service selection are the chat's step in the database
-(`BuyStep`); only fetched catalogues and section titles are cached in memory.
+Every screen has Back (the previous step) and Menu; all of them live in one message, which a
+typed filter edits too (handlers/buy_list.py keeps the list's step and message).
 """
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Callable
-from html import escape
-
-from telegram import Message, Update
+import msgspec
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from handlers import callbacks as cb
 from handlers import keyboards, texts
-from handlers.common import (
-    BuyStep,
-    answer,
-    chat_id_of,
-    clear_pending_step,
-    load_pending_step,
-    replace_pending_step,
-    show,
-    step_lock,
+from handlers.buy_list import (
+    belongs_to,
+    client_or_explain,
+    country_of,
+    offers_of,
+    remember_sections,
+    render_services,
+    section_title,
+    tapped_message_id,
+    update_step,
 )
+from handlers.common import BuyStep, answer, chat_id_of, clear_pending_step, load_pending_step, show
 from handlers.services import Services, get_services
-from providers.base import PlanCatalogue, ProviderClient
+from providers.base import PlanCatalogue
 from providers.errors import ProviderError
-from providers.models import Offer, Plan, ProviderId, Section
+from providers.models import Offer, Plan, ProviderId
 from providers.registry import capabilities_of
+from storage.records import PurchaseRecord
 
-logger = logging.getLogger(__name__)
-
-_CATALOGUE_TTL = 60.0  # seconds a fetched service list is reused while paging
-_CATALOGUE_KEY = "catalogue"
-_TITLES_KEY = "section_titles"
 MAX_QUERY = 64  # characters of a typed filter that are used (and echoed back)
-_STEP_RETRIES = 5
 _GONE_SERVICE = "This service is no longer available. Choose another:"
 _GONE_SERVICES = "Some of those services are no longer available. Choose again:"
-_GONE_PLAN = "This plan is no longer offered. Use /buy to choose again."
+_GONE_PLAN = "This plan is no longer offered. Choose another:"
+_NO_PLANS = "This service has no plans right now."
 
 
 async def buy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -56,14 +50,6 @@ async def buy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await show(update, texts.CHOOSE_PROVIDER_BUY, keyboards.buy_providers(connected))
 
 
-async def _client_or_explain(update: Update, services: Services, provider: ProviderId) -> ProviderClient | None:
-    client = await services.client_for(chat_id_of(update), provider)
-    if client is None:
-        await answer(update)
-        await show(update, f"{texts.provider_name(provider)} is not connected.", keyboards.connect_providers())
-    return client
-
-
 def _tap(update: Update) -> cb.Callback:
     return cb.decode(update.callback_query.data if update.callback_query else None)
 
@@ -72,170 +58,130 @@ def _supported(provider: ProviderId) -> bool:
     return provider in keyboards.SUPPORTED
 
 
+async def _outdated(update: Update) -> None:
+    await answer(update, texts.OUTDATED_BUTTON, alert=True)
+
+
 async def provider_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Step 2: the provider's catalogue sections; a new walk starts with nothing selected."""
     tap = _tap(update)
     if not isinstance(tap, cb.BuyProvider) or not _supported(tap.provider):
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await _outdated(update)
         return
     await clear_pending_step(update, context)
-    services = get_services(context)
-    client = await _client_or_explain(update, services, tap.provider)
+    await answer(update)
+    client = await client_or_explain(update, get_services(context), tap.provider)
     if client is None:
         return
-    await answer(update)
     try:
         sections = await client.list_sections()
     except ProviderError as exc:
-        await show(update, texts.provider_error(tap.provider, exc.user_message), keyboards.main_menu())
+        await _provider_failed(update, tap.provider, exc, cb.menu("buy"))
         return
-    _titles(context).update({(tap.provider.value, s.id): s.title for s in sections})
+    remember_sections(context, tap.provider, sections)
     await show(update, texts.choose_section(tap.provider), keyboards.sections(tap.provider, sections))
 
 
+async def _provider_failed(update: Update, provider: ProviderId, exc: ProviderError, back_data: str) -> None:
+    markup = InlineKeyboardMarkup([keyboards.back_row(back_data)])
+    await show(update, texts.provider_error(provider, exc.user_message), markup)
+
+
 async def page_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Step 3: one page of services, filtered by what the user typed, if anything."""
+    """Step 3: one page of services, filtered by what the user typed, if anything (Clear filter
+    is the page no list reaches)."""
     tap = _tap(update)
     if not isinstance(tap, cb.BuyPage) or not _supported(tap.provider):
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await _outdated(update)
         return
     await answer(update)
-    step = await _update_step(update, context, tap.provider, tap.section, lambda s: s)
-    await _render_services(update, context, step, tap.page)
+    clearing = tap.page == keyboards.CLEAR_FILTER_PAGE
+
+    def unfiltered(step: BuyStep) -> BuyStep | None:
+        return msgspec.structs.replace(step, query=None) if clearing else step
+
+    step = await update_step(update, context, tap.provider, tap.section, unfiltered, tapped_message_id(update))
+    await render_services(update, context, step, 0 if clearing else tap.page)
 
 
 async def filter_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, step: BuyStep) -> None:
-    """Typed text while a services list is open: show the matching services (a new list message)."""
+    """Typed text while a services list is open: the list's message shows the matching services."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    query = " ".join(message.text.split())[:MAX_QUERY] or None
-    updated = await _update_step(
-        update, context, step.provider, step.section, lambda s: BuyStep(s.provider, s.section, query, None, s.selected)
+    query = " ".join(message.text[: MAX_QUERY * 4].split())[:MAX_QUERY] or None
+    updated = await update_step(
+        update, context, step.provider, step.section, lambda s: msgspec.structs.replace(s, query=query)
     )
-    await _render_services(update, context, updated, 0)
-
-
-async def _update_step(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    provider: ProviderId,
-    section: str,
-    change: Callable[[BuyStep], BuyStep | None],
-) -> BuyStep:
-    """Apply `change` to the chat's list step by compare-and-set (taps of one chat may race);
-    a step of another list, or none, starts from an empty one. `change` returning None keeps it."""
-    step = BuyStep(provider, section)
-    async with step_lock(chat_id_of(update)):  # in order within this process; CAS across processes
-        for _ in range(_STEP_RETRIES):
-            stored = await load_pending_step(update, context)
-            matching = isinstance(stored, BuyStep) and (stored.provider, stored.section) == (provider, section)
-            base = stored if matching and isinstance(stored, BuyStep) else None
-            step = base or BuyStep(provider, section)
-            changed = change(step)
-            if changed is None or (changed == base and base is not None):
-                return step
-            if await replace_pending_step(update, context, stored, changed):
-                return changed
-    logger.warning("chat %s: the /buy step kept changing; using the last one read", chat_id_of(update))
-    return step
-
-
-def _titles(context: ContextTypes.DEFAULT_TYPE) -> dict[tuple[str, str], str]:
-    assert context.chat_data is not None
-    return context.chat_data.setdefault(_TITLES_KEY, {})
-
-
-async def _offers(context: ContextTypes.DEFAULT_TYPE, client: ProviderClient, section: str, fresh: bool = False) -> list[Offer]:
-    """The section's services, reused for a minute so paging does not refetch (memory only)."""
-    assert context.chat_data is not None
-    cache: dict[tuple[str, str], tuple[float, list[Offer]]] = context.chat_data.setdefault(_CATALOGUE_KEY, {})
-    key = (client.provider.value, section)
-    hit = cache.get(key)
-    if hit and not fresh and time.monotonic() - hit[0] < _CATALOGUE_TTL:
-        return hit[1]
-    offers = await client.list_offers(section)
-    cache[key] = (time.monotonic(), offers)
-    return offers
-
-
-async def _section_title(context: ContextTypes.DEFAULT_TYPE, client: ProviderClient, section: str) -> str:
-    """The section's name, from the sections fetched at step 2 (fetched again after a restart)."""
-    titles = _titles(context)
-    key = (client.provider.value, section)
-    if key not in titles:
-        try:
-            sections: list[Section] = await client.list_sections()
-        except ProviderError:
-            return section
-        titles.update({(client.provider.value, s.id): s.title for s in sections})
-    return titles.get(key, section)
-
-
-async def _render_services(update: Update, context: ContextTypes.DEFAULT_TYPE, step: BuyStep, page: int) -> Message | None:
-    provider, section, query = step.provider, step.section, step.query
-    services = get_services(context)
-    client = await _client_or_explain(update, services, provider)
-    if client is None:
-        return None
-    try:
-        offers = await _offers(context, client, section)
-    except ProviderError as exc:
-        await show(update, texts.provider_error(provider, exc.user_message), keyboards.main_menu())
-        return None
-    if query:
-        needle = query.casefold()
-        offers = [o for o in offers if needle in o.name.casefold() or needle == o.service_id.casefold()]
-        if not offers:
-            return await show(update, texts.NO_MATCH.format(query=escape(query)))
-    pages = keyboards.page_count(len(offers))
-    page = min(max(page, 0), pages - 1)
-    title = await _section_title(context, client, section)
-    limit = capabilities_of(provider).bundle_limit(section)
-    selected = list(step.selected) if limit else None
-    return await show(
-        update,
-        texts.services_page(provider, title, page, pages, query, limit, len(selected or [])),
-        keyboards.services(provider, section, offers, page, selected),
-    )
+    await render_services(update, context, updated, 0)
 
 
 async def offer_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Step 4: the confirmation card, priced from a fresh catalogue (never from callback data)."""
+    """Step 4: the confirmation card, priced from a fresh catalogue (never from callback data);
+    a sold-out service answers so and the list stays."""
     tap = _tap(update)
     if not isinstance(tap, cb.BuyOffer) or not _supported(tap.provider):
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await _outdated(update)
         return
     provider, section = tap.provider, tap.section
     services = get_services(context)
-    client = await _client_or_explain(update, services, provider)
+    client = await client_or_explain(update, services, provider)
     if client is None:
+        await answer(update)
         return
-    await answer(update)
     try:
-        offers = await _offers(context, client, section, fresh=True)
+        offers = await offers_of(context, client, section, fresh=True)
     except ProviderError as exc:
-        await show(update, texts.provider_error(provider, exc.user_message), keyboards.main_menu())
+        await answer(update)
+        await _provider_failed(update, provider, exc, cb.buy_page(provider, section, 0))
         return
     offer = next((o for o in offers if o.service_id == tap.service_id), None)
-    if offer is None or offer.stock == 0:
-        await show(update, _GONE_SERVICE, keyboards.services(provider, section, offers, 0))
+    if offer is not None and offer.stock == 0:
+        await answer(update, texts.SOLD_OUT)
+        await _refresh_list(update, context, provider, section)
+        return
+    await answer(update)
+    if offer is None:
+        await _refresh_list(update, context, provider, section, _GONE_SERVICE)
         return
     if capabilities_of(provider).chooses_plan and isinstance(client, PlanCatalogue):
-        await _show_plans(update, client, provider, section, offer)
+        await show_plans(update, client, provider, section, offer.service_id, offer.name)
         return
-    purchase = await services.purchases.create(chat_id_of(update), provider, (offer,))
-    title = await _section_title(context, client, section)
-    await show(update, texts.confirmation(purchase, title), keyboards.confirm_purchase(purchase))
+    title = await section_title(context, client, section)
+    await _show_card(update, services, provider, (offer,), title, country_of(provider, title, offer))
 
 
-async def _show_plans(update: Update, catalogue: PlanCatalogue, provider: ProviderId, section: str, offer: Offer) -> None:
-    """GotSMS: the service's plans of this billing type, with price, duration and renewal price."""
+async def _refresh_list(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, provider: ProviderId, section: str, notice: str | None = None
+) -> None:
+    """The tapped list again, as the fresh catalogue has it (a sold-out mark may be new)."""
+    step = await update_step(update, context, provider, section, lambda s: s, tapped_message_id(update))
+    await render_services(update, context, step, 0, notice)
+
+
+async def _show_card(
+    update: Update, services: Services, provider: ProviderId, offers: tuple[Offer, ...], title: str, country: str | None
+) -> None:
+    purchase = await services.purchases.create(chat_id_of(update), provider, offers)
+    await show(update, texts.confirmation(purchase, title, country), keyboards.confirm_purchase(purchase))
+
+
+def sorted_plans(plans: list[Plan]) -> list[Plan]:
+    """By country, then duration, then price (SMS-billed plans' duration is their SMS window)."""
+    return sorted(plans, key=lambda p: (p.country.casefold(), p.duration_minutes or 0, p.price))
+
+
+async def show_plans(
+    update: Update, catalogue: PlanCatalogue, provider: ProviderId, section: str, service_id: str, name: str,
+    notice: str | None = None,
+) -> None:
+    """GotSMS: the service's plans of this billing type, with country, duration, price and renewal."""
     try:
-        found = await catalogue.service_plans(offer.service_id, section)
+        found = sorted_plans(await catalogue.service_plans(service_id, section))
     except ProviderError as exc:
-        await show(update, texts.provider_error(provider, exc.user_message), keyboards.main_menu())
+        await _provider_failed(update, provider, exc, cb.buy_page(provider, section, 0))
         return
-    await show(update, texts.choose_plan(provider, offer.name), keyboards.plans(provider, section, found))
+    text = texts.choose_plan(provider, name) if found else _NO_PLANS
+    await show(update, f"{notice}\n\n{text}" if notice else text, keyboards.plans(provider, section, found))
 
 
 def plan_offer(plan: Plan) -> Offer:
@@ -244,7 +190,7 @@ def plan_offer(plan: Plan) -> Offer:
     return Offer(
         section=plan.kind,
         service_id=plan.service_id,
-        name=f"{plan.service_name} · {plan.duration_label}",
+        name=plan.service_name,
         price=plan.price,
         stock=None,
         duration_minutes=plan.duration_minutes,
@@ -257,29 +203,28 @@ async def plan_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """GotSMS: the confirmation card for one plan, priced from a fresh plan list."""
     tap = _tap(update)
     if not isinstance(tap, cb.BuyPlan) or not _supported(tap.provider) or not capabilities_of(tap.provider).chooses_plan:
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await _outdated(update)
         return
     provider, section = tap.provider, tap.section
     services = get_services(context)
-    client = await _client_or_explain(update, services, provider)
+    await answer(update)
+    client = await client_or_explain(update, services, provider)
     if client is None:
         return
-    await answer(update)
     if not isinstance(client, PlanCatalogue):
         await show(update, _GONE_PLAN, keyboards.main_menu())
         return
     try:
         found = await client.section_plans(section)
     except ProviderError as exc:
-        await show(update, texts.provider_error(provider, exc.user_message), keyboards.main_menu())
+        await _provider_failed(update, provider, exc, cb.buy_page(provider, section, 0))
         return
     plan = next((p for p in found if p.id == tap.plan_id), None)
     if plan is None:
-        await show(update, _GONE_PLAN, keyboards.main_menu())
+        await _refresh_list(update, context, provider, section, _GONE_PLAN)
         return
-    purchase = await services.purchases.create(chat_id_of(update), provider, (plan_offer(plan),))
-    title = await _section_title(context, client, section)
-    await show(update, texts.confirmation(purchase, title), keyboards.confirm_purchase(purchase))
+    title = await section_title(context, client, section)
+    await _show_card(update, services, provider, (plan_offer(plan),), title, plan.country)
 
 
 async def service_toggled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -287,60 +232,118 @@ async def service_toggled(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     tap = _tap(update)
     limit = capabilities_of(tap.provider).bundle_limit(tap.section) if isinstance(tap, cb.BuyToggle) else 0
     if not isinstance(tap, cb.BuyToggle) or not _supported(tap.provider) or not limit:
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await _outdated(update)
         return
-    too_many = False
+    message_id = tapped_message_id(update)
+    stored = await load_pending_step(update, context)
+    here = belongs_to(stored, tap.provider, tap.section, message_id)
+    refusal: str | None = None
+    if not (here and isinstance(stored, BuyStep) and tap.service_id in stored.selected):
+        refusal = await _why_not_selectable(update, context, tap.provider, tap.section, tap.service_id)
 
     def toggle(step: BuyStep) -> BuyStep | None:
-        nonlocal too_many
+        nonlocal refusal
         selected = list(step.selected)
         if tap.service_id in selected:
             selected.remove(tap.service_id)
+        elif refusal is not None:
+            return None
         elif len(selected) >= limit:
-            too_many = True
+            refusal = texts.TOO_MANY_SERVICES.format(limit=limit)
             return None
         else:
             selected.append(tap.service_id)
-        return BuyStep(step.provider, step.section, step.query, None, tuple(selected))
+        return msgspec.structs.replace(step, selected=tuple(selected))
 
-    step = await _update_step(update, context, tap.provider, tap.section, toggle)
-    if too_many:
-        await answer(update, texts.TOO_MANY_SERVICES.format(limit=limit), alert=True)
+    restarted = not here and _selected_on_screen(update) > 0
+    step = await update_step(update, context, tap.provider, tap.section, toggle, message_id)
+    if refusal is not None:
+        await answer(update, refusal, alert=True)
         return
-    await answer(update)
-    await _render_services(update, context, step, tap.page)
+    # An old list whose selection was not kept: say so, rather than silently counting from zero.
+    await answer(update, texts.SELECTION_RESTARTED.format(count=len(step.selected)) if restarted else None)
+    await render_services(update, context, step, tap.page)
+
+
+async def _selected_here(update: Update, context: ContextTypes.DEFAULT_TYPE, provider: ProviderId, section: str) -> tuple[str, ...]:
+    stored = await load_pending_step(update, context)
+    here = belongs_to(stored, provider, section, tapped_message_id(update))
+    return stored.selected if here and isinstance(stored, BuyStep) else ()
+
+
+async def _why_not_selectable(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, provider: ProviderId, section: str, service_id: str
+) -> str | None:
+    """A sold-out service cannot be added to a selection (it would fail at Continue)."""
+    client = await get_services(context).client_for(chat_id_of(update), provider)
+    if client is None:
+        return None  # the list's render says the provider is not connected
+    try:
+        offers = await offers_of(context, client, section)
+    except ProviderError:
+        return None
+    offer = next((o for o in offers if o.service_id == service_id), None)
+    return texts.SOLD_OUT if offer is not None and offer.stock == 0 else None
+
+
+def _selected_on_screen(update: Update) -> int:
+    """How many services the tapped message shows as selected (its ✅ buttons)."""
+    query = update.callback_query
+    markup = getattr(query.message, "reply_markup", None) if query is not None else None  # none when inaccessible
+    if not isinstance(markup, InlineKeyboardMarkup):
+        return 0
+    return sum(1 for row in markup.inline_keyboard for b in row if b.text.startswith("✅ "))
 
 
 async def selection_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Continue with the selected services: one confirmation card for one number."""
     tap = _tap(update)
     if not isinstance(tap, cb.BuySelectionDone) or not _supported(tap.provider):
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await _outdated(update)
         return
     provider, section = tap.provider, tap.section
     if not capabilities_of(provider).bundle_limit(section):
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await _outdated(update)
         return
-    stored = await load_pending_step(update, context)
-    selected = list(stored.selected) if isinstance(stored, BuyStep) and (stored.provider, stored.section) == (provider, section) else []
+    selected = list(await _selected_here(update, context, provider, section))
     if not selected:
-        await answer(update, texts.NOTHING_SELECTED, alert=True)
+        stale = _selected_on_screen(update) > 0  # the message shows a selection that was not kept
+        await answer(update, texts.STALE_SELECTION if stale else texts.NOTHING_SELECTED, alert=True)
+        if stale:
+            await _refresh_list(update, context, provider, section)
         return
     services = get_services(context)
-    client = await _client_or_explain(update, services, provider)
+    await answer(update)
+    client = await client_or_explain(update, services, provider)
     if client is None:
         return
-    await answer(update)
     try:
-        offers = {o.service_id: o for o in await _offers(context, client, section, fresh=True)}
+        by_id = {o.service_id: o for o in await offers_of(context, client, section, fresh=True)}
     except ProviderError as exc:
-        await show(update, texts.provider_error(provider, exc.user_message), keyboards.main_menu())
+        await _provider_failed(update, provider, exc, cb.buy_page(provider, section, 0))
         return
-    chosen = [offers[s] for s in selected if s in offers and offers[s].stock != 0]
-    await _update_step(update, context, provider, section, lambda s: BuyStep(s.provider, s.section, s.query))
+    chosen = [by_id[s] for s in selected if s in by_id and by_id[s].stock != 0]
+    step = await update_step(update, context, provider, section,
+                             lambda s: msgspec.structs.replace(s, selected=()), tapped_message_id(update))
     if len(chosen) != len(selected):
-        await show(update, _GONE_SERVICES, keyboards.services(provider, section, list(offers.values()), 0, []))
+        await render_services(update, context, step, 0, _GONE_SERVICES)
         return
-    purchase = await services.purchases.create(chat_id_of(update), provider, tuple(chosen))
-    title = await _section_title(context, client, section)
-    await show(update, texts.confirmation(purchase, title), keyboards.confirm_purchase(purchase))
+    title = await section_title(context, client, section)
+    await _show_card(update, services, provider, tuple(chosen), title, country_of(provider, title, chosen[0]))
+
+
+async def back_to_list(update: Update, context: ContextTypes.DEFAULT_TYPE, purchase: PurchaseRecord, notice: str) -> None:
+    """Cancel on a confirmation card: the list it came from (a GotSMS service's plans), with `notice`."""
+    provider = purchase.provider
+    client = await get_services(context).client_for(chat_id_of(update), provider)
+    if client is None:
+        await show(update, notice, keyboards.main_menu())
+        return
+    if capabilities_of(provider).chooses_plan and isinstance(client, PlanCatalogue):
+        section = purchase.section.partition(":")[0]  # a plan's kind is "billing_type:duration_type"
+        service_id = purchase.service_ids[0] if purchase.service_ids else purchase.service
+        await show_plans(update, client, provider, section, service_id, purchase.service_name, notice)
+        return
+    step = await update_step(update, context, provider, purchase.section, lambda s: s, tapped_message_id(update))
+    await render_services(update, context, step, 0, notice)
+

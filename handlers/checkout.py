@@ -17,7 +17,9 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from handlers import callbacks as cb
-from handlers import keyboards, paid_actions, texts
+from handlers import buy, keyboards, paid_actions, texts
+from handlers.buy_list import section_title
+from handlers.card_screen import card_screen
 from handlers.common import answer, chat_id_of, clear_pending_step, show
 from handlers.delivery import Delivery
 from handlers.services import Services, get_services
@@ -42,7 +44,7 @@ async def accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def drop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Cancel on a confirmation or decision card: nothing is bought."""
+    """Cancel on a confirmation or decision card: nothing is bought; back to where it came from."""
     services = get_services(context)
     chat_id = chat_id_of(update)
     purchase = await _purchase_of_button(update, services)
@@ -55,7 +57,7 @@ async def drop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if purchase.action is not None:
                 await paid_actions.back_to_card(update, services, purchase)
             else:
-                await show(update, texts.PURCHASE_DROPPED, keyboards.main_menu())
+                await buy.back_to_list(update, context, purchase, texts.PURCHASE_DROPPED)
             return
     await answer(update, _why_not(await services.purchases.get(purchase.id, chat_id)))
 
@@ -69,7 +71,9 @@ async def buy_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await answer(update)
     fresh = await services.purchases.copy_as_new(purchase)
-    await show(update, texts.confirmation(fresh, fresh.section), keyboards.confirm_purchase(fresh))
+    client = await services.client_for(fresh.chat_id, fresh.provider)
+    title = await section_title(context, client, fresh.section) if client is not None else fresh.section
+    await show(update, texts.confirmation(fresh, title), keyboards.confirm_purchase(fresh))
 
 
 async def _purchase_of_button(update: Update, services: Services) -> PurchaseRecord | None:
@@ -155,13 +159,12 @@ async def _placed(
     logger.info("purchase %s placed as order(s) %s", purchase.id, [o.id for o in orders])
     chat = update.effective_chat
     for position, order in enumerate(orders):
+        text, markup = await card_screen(services, order)
         # A bundle of several orders on one number: the first card replaces the confirmation.
         if position == 0:
-            card = await show(update, texts.order_card(order, []), keyboards.order_card(order))
+            card = await show(update, text, markup)
         elif chat is not None:
-            card = await chat.send_message(
-                texts.order_card(order, []), parse_mode=ParseMode.HTML, reply_markup=keyboards.order_card(order)
-            )
+            card = await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)
         else:
             card = None
         if card is not None:

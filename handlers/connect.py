@@ -15,6 +15,7 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from handlers import accounts
 from handlers import callbacks as cb
 from handlers import keyboards, texts
 from handlers.common import (
@@ -101,7 +102,7 @@ async def provider_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await show(update, _NOT_YET.format(provider=texts.provider_name(provider)), keyboards.connect_providers())
         return
     await save_pending_step(update, context, ConnectStep(provider))
-    await show(update, FIELDS[provider][0].prompt)
+    await show(update, FIELDS[provider][0].prompt, keyboards.connect_prompt())
 
 
 async def credential_received(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -162,8 +163,9 @@ async def _check_and_store(
     update: Update, context: ContextTypes.DEFAULT_TYPE, provider: ProviderId, credentials: dict[str, str], status: Message
 ) -> None:
     services = get_services(context)
+    client = services.client_from(provider, credentials)
     try:
-        balance = await services.client_from(provider, credentials).get_balance()
+        balance = await client.get_balance()
     except (BadCredentials, AccountSuspended) as exc:
         await status.edit_text(texts.connect_failed(provider, exc.user_message), parse_mode=ParseMode.HTML)
         if len(FIELDS[provider]) > 1:  # several fields: ask again from the first one
@@ -172,10 +174,27 @@ async def _check_and_store(
     except ProviderError as exc:
         await status.edit_text(texts.connect_unchecked(provider, exc.user_message), parse_mode=ParseMode.HTML)
         return
-    await services.credentials.save(chat_id_of(update), provider, credentials)
-    services.forget_client(chat_id_of(update), provider)
+    chat_id = chat_id_of(update)
     await replace_pending_step(update, context, ConnectStep(provider), None)
-    logger.info("chat %s connected %s", chat_id_of(update), provider.value)
+    store = accounts.store_of(context)
+    try:
+        decision = await accounts.decide(services, store, chat_id, provider, credentials, client)
+    except ProviderError as exc:  # e.g. the provider went down between the two requests
+        await status.edit_text(texts.connect_unchecked(provider, exc.user_message), parse_mode=ParseMode.HTML)
+        return
+    if decision.orphaned:
+        # Another account would leave active orders behind: nothing is stored before Yes.
+        nonce = accounts.ask_later(context, chat_id, provider, credentials, balance.amount)
+        await status.edit_text(
+            texts.account_switch_question(provider, len(decision.orphaned)),
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboards.account_switch(provider, nonce),
+        )
+        return
+    await accounts.store_connection(
+        context.bot, services, store, chat_id, provider, credentials, same_account=decision.same_account
+    )
+    logger.info("chat %s connected %s", chat_id, provider.value)
     await status.edit_text(
         texts.connected(provider, balance.amount), parse_mode=ParseMode.HTML, reply_markup=keyboards.main_menu()
     )

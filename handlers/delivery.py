@@ -15,6 +15,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from handlers import keyboards, texts
+from handlers.card_screen import card_screen
 from handlers.services import Services
 from providers.models import OrderStatus, RemoteOrder
 from providers.registry import capabilities_of
@@ -162,16 +163,22 @@ class Delivery:
             await self.update_card(current)
 
     async def update_card(self, order: OrderRecord) -> None:
-        if order.card_message_id is None:
+        """Edit the message that shows the order. Which message that is, is read now, not from the
+        snapshot the caller had: a card attached meanwhile (attach_card writes, then reads the
+        status; this writes the status, then reads the card) is never missed by both sides."""
+        stored = await self._services.orders.by_id(order.id)
+        card_message_id = stored.card_message_id if stored is not None else order.card_message_id
+        if card_message_id is None:
             return
-        codes = (await self._services.messages.codes_by_order([order.id])).get(order.id, [])
+        order = replace(order, card_message_id=card_message_id)
+        text, markup = await card_screen(self._services, order)
         try:
             await self._bot.edit_message_text(
-                texts.order_card(order, codes),
+                text,
                 chat_id=order.chat_id,
                 message_id=order.card_message_id,
                 parse_mode=ParseMode.HTML,
-                reply_markup=keyboards.order_card(order),
+                reply_markup=markup,
             )
         except BadRequest as exc:
             if "not modified" not in str(exc).lower():

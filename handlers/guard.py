@@ -9,7 +9,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from handlers.services import get_services
-from handlers import texts
+from handlers import keyboards, texts
 from handlers.common import answer
 from handlers.connect import credential_outside_a_step, looks_like_credential
 
@@ -25,7 +25,9 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
             await answer(update, texts.PRIVATE_ONLY, alert=True)
         elif message is not None and message.text and message.text.startswith("/"):
-            await message.reply_text(texts.PRIVATE_ONLY)
+            # Commands only: the group's other chatter is none of the bot's business.
+            link = keyboards.open_private_chat(context.bot.username)
+            await message.reply_text(texts.private_chat_only(link is not None), reply_markup=link)
         raise ApplicationHandlerStop
     user = update.effective_user
     if chat is not None and user is not None and user.id != chat.id:
@@ -49,7 +51,7 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise ApplicationHandlerStop
     if chat is not None:
         await services.chats.remember(chat.id, user.id if user else None)
-    message = update.message
+    message = update.message or update.edited_message  # a typed or edited command, never a button's message
     if message is not None and message.text and message.text.startswith("/") and looks_like_credential(message.text):
         # A key pasted after a command: commands never take credentials, so it must not stay.
         await credential_outside_a_step(update, context)

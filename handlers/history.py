@@ -9,6 +9,7 @@ from handlers.services import get_services
 from handlers import callbacks as cb
 from handlers import keyboards, texts
 from handlers.common import answer, chat_id_of, clear_pending_step, show
+from handlers.zones import chat_zone
 
 HISTORY_PAGE_SIZE = 5
 
@@ -30,5 +31,6 @@ async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         page = pages - 1
         orders, total = await services.orders.history(chat_id, page * HISTORY_PAGE_SIZE, HISTORY_PAGE_SIZE)
     codes = await services.messages.codes_by_order(o.id for o in orders)
-    entries = [texts.history_entry(o, codes.get(o.id, [])) for o in orders]
-    await show(update, texts.history_page(entries, page, pages), keyboards.history(page, pages))
+    zone = await chat_zone(services, chat_id)
+    entries = [texts.history_entry(o, codes.get(o.id, []), zone) for o in orders]
+    await show(update, texts.history_page(entries, page, pages, zone), keyboards.history(page, pages))

@@ -1,26 +1,30 @@
-"""/orders and the order card's buttons: Cancel, Done, Renew, Refresh."""
+"""/orders (one message: a paged list of active orders, each opening its card in place) and the
+order card's buttons: Cancel, Done, Renew, Refresh."""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from handlers.card_screen import show_card
 from handlers.delivery import Delivery
 from handlers.services import Services, get_services
 from handlers import callbacks as cb
-from handlers import keyboards, paid_actions, rent_actions, texts
+from handlers import accounts, keyboards, paid_actions, rent_actions, screen_taps as taps, screen_texts, texts
 from handlers.common import answer, chat_id_of, clear_pending_step, show
+from handlers.zones import chat_zone
 from handlers.paid_actions import PAID_ACTIONS
 from handlers.rent_actions import RENT_ACTIONS
 from providers.base import Activatable, Cancellable, Finishable, ProviderClient, Rejectable
 from providers.errors import NotAllowedNow, ProviderError
 from providers.registry import capabilities_of
 from providers.models import Action, RemoteOrder
+from storage.orders import reported_auto_renew
 from storage.records import OrderRecord
 
+ORDERS_PAGE_SIZE = 6
 logger = logging.getLogger(__name__)
 
 _DONE_ANSWERS: dict[Action, str] = {
@@ -33,25 +37,46 @@ _DONE_ANSWERS: dict[Action, str] = {
 
 
 async def orders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every active order as its own card."""
+    """One page of active orders, newest first: /orders, My orders, ◀ ▶ and a card's Back."""
     await clear_pending_step(update, context)
+    tap = taps.decode(update.callback_query.data if update.callback_query else None)
+    page = tap.page if isinstance(tap, taps.OrdersPage) else 0
     await answer(update)
     services = get_services(context)
-    orders = await services.orders.active_for_chat(chat_id_of(update))
+    chat_id = chat_id_of(update)
+    pressed = update.callback_query.message if update.callback_query else None
+    if pressed is not None:
+        # The list replaces what the message showed: if that was a card, the poller must not
+        # turn it back into one.
+        await services.orders.detach_card(chat_id, pressed.message_id)
+    orders = list(reversed(await services.orders.active_for_chat(chat_id)))
     if not orders:
         await show(update, texts.NO_ACTIVE_ORDERS, keyboards.main_menu())
         return
-    codes = await services.messages.codes_by_order(o.id for o in orders)
-    chat = update.effective_chat
-    assert chat is not None
-    for order in orders:
-        card = await chat.send_message(
-            texts.order_card(order, codes.get(order.id, [])),
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboards.order_card(order),
-        )
-        # The newest card is the one the poller keeps up to date.
-        await services.orders.set_card(order.id, card.message_id)
+    pages = keyboards.page_count_for(len(orders), ORDERS_PAGE_SIZE)
+    page = min(page, pages - 1)  # an outdated ▶ past the end: the last page
+    first = page * ORDERS_PAGE_SIZE
+    shown = orders[first : first + ORDERS_PAGE_SIZE]
+    await show(
+        update,
+        screen_texts.orders_list(shown, first, len(orders), page, pages),
+        keyboards.orders_list(shown, first, page, pages),
+    )
+
+
+async def open_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An order of the list: its card in place of the list, kept up to date from then on."""
+    tap = taps.decode(update.callback_query.data if update.callback_query else None)
+    if not isinstance(tap, taps.OpenCard):
+        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        return
+    services = get_services(context)
+    order = await services.orders.get(tap.order_id, chat_id_of(update))
+    if order is None:
+        await answer(update, texts.NOT_YOUR_ORDER, alert=True)
+        return
+    await show_card(update, services, order, context.bot_data["delivery"])
+    await answer(update)
 
 
 async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -66,10 +91,14 @@ async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if order is None:
         await answer(update, texts.NOT_YOUR_ORDER, alert=True)
         return
+    if action is not Action.MESSAGES and (gone := await accounts.account_gone_line(services, order)) is not None:
+        # Its account is disconnected or replaced: acting would use another account's client.
+        await answer(update, gone[:190], alert=True)
+        return
     capabilities = capabilities_of(order.provider)
     if action not in capabilities.order_actions(order.status, order.section):
+        await show_card(update, services, order, context.bot_data["delivery"])
         await answer(update, texts.ORDER_FINISHED if order.status.is_final else texts.ACTION_NOT_AVAILABLE, alert=True)
-        await _show_card(update, services, order)
         return
     durations = capabilities.durations_for(order.section)
     if action is Action.RENEW and durations and option not in durations:
@@ -80,7 +109,7 @@ async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     # No lock in memory: whatever the poller does meanwhile, every SMS is stored once (database
     # dedup) and a final status never changes, so an action and a poll may run side by side.
     if action in PAID_ACTIONS and (action is not Action.EXTEND or option is not None):
-        await _offer_paid(update, services, order, action, option)
+        await _offer_paid(update, context, services, order, action, option)
     elif action in RENT_ACTIONS:
         await rent_actions.perform(update, context, services, order, action, option)
     else:
@@ -103,25 +132,30 @@ async def _perform(
     note = _DONE_ANSWERS[action]
     try:
         if action is Action.REFRESH:
-            order = await delivery.apply(order, await client.get_order(order.remote_id))
+            remote = await client.get_order(order.remote_id)
+            await services.orders.set_auto_renew(order.id, reported_auto_renew(remote))
+            order = await delivery.apply(order, remote)
         elif action is Action.ACTIVATE and isinstance(client, Activatable):
             window = await client.activate(order.remote_id)
-            note = texts.activation(window)
+            note = texts.activation(window, await chat_zone(services, order.chat_id))
         else:
             # The user asked for it: no "cancelled on the provider's side" notice.
             order = await delivery.apply(order, await _finish(client, action, order.remote_id), announce_end=False)
             if action in (Action.CANCEL, Action.REJECT) and order.refunded:
                 note = f"{note[:-1]} — refunded."
     except ProviderError as exc:
+        # The card comes back (whatever question was on the screen), then the reason.
+        await show_card(update, services, await services.orders.get(order.id, order.chat_id) or order, delivery)
         await answer(update, exc.user_message[:190], alert=True)
         return
-    await _show_card(update, services, order)
+    await show_card(update, services, await services.orders.get(order.id, order.chat_id) or order, delivery)
     # Answered last, so the answer means the whole action (card included) is finished.
     await answer(update, note, alert=action is Action.ACTIVATE)
 
 
 async def _offer_paid(
-    update: Update, services: Services, order: OrderRecord, action: Action, option: str | None
+    update: Update, context: ContextTypes.DEFAULT_TYPE, services: Services, order: OrderRecord, action: Action,
+    option: str | None,
 ) -> None:
     """Renew / Reuse / Extend to a plan: a card with the amount first; Confirm performs it."""
     client = await services.client_for(order.chat_id, order.provider)
@@ -131,6 +165,7 @@ async def _offer_paid(
     try:
         await paid_actions.offer(update, services, client, order, action, option)
     except ProviderError as exc:
+        await show_card(update, services, order, context.bot_data["delivery"])
         await answer(update, exc.user_message[:190], alert=True)
 
 
@@ -144,7 +179,3 @@ async def _finish(client: ProviderClient, action: Action, remote_id: str) -> Rem
         return await client.done(remote_id)
     raise NotAllowedNow(texts.ACTION_NOT_AVAILABLE)
 
-
-async def _show_card(update: Update, services: Services, order: OrderRecord) -> None:
-    codes = (await services.messages.codes_by_order([order.id])).get(order.id, [])
-    await show(update, texts.order_card(order, codes), keyboards.order_card(order))

@@ -16,12 +16,15 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import keyboards, texts
+from handlers.card_screen import show_card
 from handlers.common import answer, show
 from handlers.delivery import Delivery
 from handlers.services import Services
+from handlers.zones import chat_zone
 from providers.base import ProviderClient, Renewable, RentManaging, Reusable
 from providers.errors import NotAllowedNow, ProviderError, ProviderUnavailable
 from providers.models import Action, OrderStatus, Plan, RemoteOrder
+from storage.orders import reported_auto_renew
 from storage.records import OrderRecord, PurchaseRecord, PurchaseState
 
 logger = logging.getLogger(__name__)
@@ -100,9 +103,10 @@ async def place(
                                           price=order.price)
     status = OrderStatus.WAITING if purchase.action is Action.REUSE else remote.status
     await services.orders.extend(order.id, paid=_paid(purchase, remote), status=status, expires_at=remote.expires_at)
+    await services.orders.set_auto_renew(order.id, reported_auto_renew(remote))  # a monthly plan has one
     updated = await services.orders.get(order.id, order.chat_id) or order
-    await _show_card(update, services, updated)
-    await answer(update, texts.paid_action_done(purchase.action, updated))
+    await show_card(update, services, updated)
+    await answer(update, texts.paid_action_done(purchase.action, updated, await chat_zone(services, order.chat_id)))
 
 
 async def _perform(client: ProviderClient, order: OrderRecord, purchase: PurchaseRecord) -> RemoteOrder:
@@ -137,11 +141,12 @@ async def _new_order(
     refreshed = await services.orders.get(old.id, old.chat_id)
     if refreshed is not None:
         await delivery.update_card(refreshed)
-    card = await show(update, texts.order_card(new_order, []), keyboards.order_card(new_order))
+    zone = await chat_zone(services, new_order.chat_id)
+    card = await show(update, texts.order_card(new_order, [], zone), keyboards.order_card(new_order))
     if card is not None:
         await delivery.attach_card(new_order, card.message_id)
     assert purchase.action is not None
-    await answer(update, texts.paid_action_done(purchase.action, new_order))
+    await answer(update, texts.paid_action_done(purchase.action, new_order, zone))
 
 
 async def _failed(
@@ -150,8 +155,8 @@ async def _failed(
     await services.purchases.transition(
         purchase.id, purchase.chat_id, PurchaseState.PLACING, PurchaseState.FAILED, exc.user_message
     )
+    await show_card(update, services, order)
     await answer(update, exc.user_message[:190], alert=True)
-    await _show_card(update, services, order)
 
 
 async def back_to_card(update: Update, services: Services, purchase: PurchaseRecord) -> None:
@@ -160,10 +165,5 @@ async def back_to_card(update: Update, services: Services, purchase: PurchaseRec
     if order is None:
         await show(update, texts.PURCHASE_DROPPED, keyboards.main_menu())
         return
-    await _show_card(update, services, order)
-
-
-async def _show_card(update: Update, services: Services, order: OrderRecord) -> None:
-    codes = (await services.messages.codes_by_order([order.id])).get(order.id, [])
-    await show(update, texts.order_card(order, codes), keyboards.order_card(order))
+    await show_card(update, services, order)
 

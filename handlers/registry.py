@@ -17,7 +17,11 @@ from telegram.ext import (
 )
 
 from handlers import balance, buy, checkout, connect, history, orders, start, text_input
+from handlers import account_callbacks as account_cb
+from handlers import accounts
 from handlers import callbacks as cb
+from handlers import screen_taps as taps
+from handlers import settings
 from handlers.errors import error_handler
 from handlers.guard import guard
 
@@ -29,6 +33,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("providers", "Connected providers"),
     ("connect", "Connect a provider"),
     ("history", "Past orders"),
+    ("settings", "Time zone"),
     ("help", "How this bot works"),
     ("cancel", "Leave the current step"),
 ]
@@ -59,6 +64,7 @@ def _handlers() -> list[BaseHandler[Update, object, object]]:
         CommandHandler("buy", buy.buy_command),
         CommandHandler("orders", orders.orders_command),
         CommandHandler("history", history.history_command),
+        CommandHandler("settings", settings.settings_command),
         CallbackQueryHandler(start.start, pattern=_menu("start")),
         CallbackQueryHandler(buy.buy_command, pattern=_menu("buy")),
         CallbackQueryHandler(orders.orders_command, pattern=_menu("orders")),
@@ -81,8 +87,14 @@ def _handlers() -> list[BaseHandler[Update, object, object]]:
         CallbackQueryHandler(checkout.buy_again, pattern=_purchase_tap("again")),
         CallbackQueryHandler(orders.order_button, pattern=cb.matches(cb.OrderTap)),
         CallbackQueryHandler(history.history_command, pattern=cb.matches(cb.HistoryPage)),
+        CallbackQueryHandler(orders.orders_command, pattern=taps.matches(taps.OrdersPage)),
+        CallbackQueryHandler(orders.open_card, pattern=taps.matches(taps.OpenCard)),
+        CallbackQueryHandler(settings.settings_button, pattern=taps.matches(taps.SettingsScreen)),
         CallbackQueryHandler(start.noop, pattern=cb.matches(cb.Noop)),
+        CallbackQueryHandler(accounts.account_button, pattern=account_cb.is_account_tap),
         CallbackQueryHandler(start.outdated_button),
+        # An edit is never taken as a new answer (a credential, a filter): it gets the menu.
+        MessageHandler(filters.UpdateType.EDITED, text_input.edit_received),
         MessageHandler(filters.TEXT & ~filters.COMMAND, text_input.text_received),
         MessageHandler(filters.ALL, start.unknown_message),
     ]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from handlers.card_screen import show_card
 from handlers.delivery import Delivery
 from handlers.services import Services
 from handlers import keyboards, texts
 from handlers.common import answer, show
+from handlers.zones import chat_zone, short_time
 from providers.base import RentManaging
 from providers.errors import ProviderError
 from providers.models import Action
@@ -44,18 +45,30 @@ async def perform(
         if action is Action.WAKE_UP:
             message = await client.wake_up(order.remote_id)
             status = await client.number_status(order.remote_id)
-            await answer(update, texts.woken(message, status), alert=True)
+            await answer(update, texts.woken(message, status, await chat_zone(services, order.chat_id)), alert=True)
         elif action is Action.AUTO_RENEW:
-            enabled = await client.toggle_auto_renewal(order.remote_id)
-            await answer(update, texts.auto_renewal(enabled), alert=True)
+            await _toggle_auto_renewal(update, services, delivery, client, order)
         elif action is Action.EXTEND:
             await _extend(update, client, order)
         elif action is Action.REFUND:
             await _refund(update, services, delivery, client, order, option)
         elif action is Action.MESSAGES:
-            await _messages(update, client, order, option)
+            await _messages(update, services, client, order, option)
     except ProviderError as exc:
+        # A question answered by an alert (a refused refund) leaves the screen: the card comes back.
+        await show_card(update, services, await services.orders.get(order.id, order.chat_id) or order, delivery)
         await answer(update, exc.user_message[:190], alert=True)
+
+
+async def _toggle_auto_renewal(
+    update: Update, services: Services, delivery: Delivery, client: RentManaging, order: OrderRecord
+) -> None:
+    """Flip it at the provider; the card then says the state its answer gave, and the button
+    what a tap will do next."""
+    enabled = await client.toggle_auto_renewal(order.remote_id)
+    await services.orders.set_auto_renew(order.id, enabled)
+    await show_card(update, services, await services.orders.get(order.id, order.chat_id) or order, delivery)
+    await answer(update, texts.auto_renewal(enabled))
 
 
 async def _extend(update: Update, client: RentManaging, order: OrderRecord) -> None:
@@ -79,20 +92,24 @@ async def _refund(
         return
     remote = await client.refund(order.remote_id)
     updated = await delivery.apply(order, remote, announce_end=False)
-    await _card(update, services, updated)
+    await show_card(update, services, updated, delivery)
     await answer(update, "Refunded." if updated.refunded else "Refund requested.")
 
 
-async def _messages(update: Update, client: RentManaging, order: OrderRecord, before_id: str | None) -> None:
+async def _messages(
+    update: Update, services: Services, client: RentManaging, order: OrderRecord, before_id: str | None
+) -> None:
     """The number's recent SMS, newest first, with Older to page back."""
     page = await client.number_messages(order.remote_id, limit=MESSAGES_PAGE, before_id=before_id)
+    zone = await chat_zone(services, order.chat_id)
     await answer(update)
     lines = [
-        f"{m.received_at.strftime('%m-%d %H:%M') if m.received_at else ''} {texts.escaped_clip(m.text, 600)}".strip()
+        f"{short_time(m.received_at, zone) if m.received_at else ''} {texts.escaped_clip(m.text, 600)}".strip()
         for m in page.messages
     ]
     options = [("Older ▶", page.next_before_id)] if page.next_before_id else []
-    await show(update, texts.number_messages(order, lines, before_id is not None), keyboards.order_options(order, Action.MESSAGES, options))
+    await show(update, texts.number_messages(order, lines, before_id is not None, zone),
+               keyboards.order_options(order, Action.MESSAGES, options))
 
 
 async def _stored_messages(update: Update, services: Services, order: OrderRecord, before: str | None) -> None:
@@ -100,16 +117,12 @@ async def _stored_messages(update: Update, services: Services, order: OrderRecor
     only the latest codes)."""
     before_id = int(before) if before is not None and before.isdigit() else None
     page, more = await services.messages.sms_page(order.id, before_id, MESSAGES_PAGE)
+    zone = await chat_zone(services, order.chat_id)
     await answer(update)
     lines = [
-        f"{m.received_at.strftime('%m-%d %H:%M')} {texts.escaped_clip(m.text or m.code or '', 600)}".strip()
+        f"{short_time(m.received_at, zone)} {texts.escaped_clip(m.text or m.code or '', 600)}".strip()
         for m in page
     ]
     options = [("Older ▶", str(page[-1].id))] if more and page else []
-    await show(update, texts.number_messages(order, lines, before_id is not None),
+    await show(update, texts.number_messages(order, lines, before_id is not None, zone),
                keyboards.order_options(order, Action.MESSAGES, options))
-
-
-async def _card(update: Update, services: Services, order: OrderRecord) -> None:
-    codes = (await services.messages.codes_by_order([order.id])).get(order.id, [])
-    await show(update, texts.order_card(order, codes), keyboards.order_card(order))

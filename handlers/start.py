@@ -26,7 +26,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """What the bot does and how codes arrive."""
     await answer(update)
-    await show(update, texts.HELP, keyboards.main_menu())
+    await show(update, texts.HELP, keyboards.help_screen())
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -49,6 +49,10 @@ async def unknown_message(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """Text, commands or media that nothing is waiting for."""
     if update.effective_chat is None:
         return
+    # The menu the chat can use now: with nothing connected, the way to connect.
+    connected = await get_services(context).credentials.providers_of(chat_id_of(update))
     await update.effective_chat.send_message(
-        texts.UNKNOWN_TEXT, parse_mode=ParseMode.HTML, reply_markup=keyboards.main_menu()
+        texts.UNKNOWN_TEXT,
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboards.main_menu() if connected else keyboards.connect_first(),
     )

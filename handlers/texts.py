@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING
 
+import phonenumbers
+
 from providers.models import PROVIDER_NAMES, Action, ActivationWindow, Offer, OrderStatus, PremiumBidDecision, PriceChangeDecision, ProviderId
+from handlers.zones import local_time, short_time, zone_label
 from providers.registry import capabilities_of
 from storage.records import OrderRecord, PurchaseRecord
 
@@ -74,7 +77,10 @@ PURCHASE_PENDING_CHECK = (
 TOO_MANY_SERVICES = "At most {limit} services can share one number."
 NOTHING_SELECTED = "Select at least one service first."
 FILTER_HINT = "Type part of a name to filter."
-NO_MATCH = "No service matches “{query}”. Type another name, or /cancel."
+NO_MATCH = "No service matches “{query}”. Type another name, or clear the filter."
+SOLD_OUT = "Sold out: choose another service."
+STALE_SELECTION = "That selection was from an earlier list and was not kept. Select the services again."
+SELECTION_RESTARTED = "The earlier selection on this list was not kept: selected now {count}."
 DISCONNECTED = "{provider} disconnected. Your order history is kept."
 DISCONNECT_KEPT = "Kept. Nothing changed."
 
@@ -94,8 +100,9 @@ HELP = (
     "/providers — connected providers, balances, disconnect\n"
     "/balance — balances of all connected providers\n"
     "/buy — rent a number: provider → section → service → confirm\n"
-    "/orders — your active orders with their buttons\n"
+    "/orders — your active orders: open one for its card and buttons\n"
     "/history — past orders, prices and codes\n"
+    "/settings — your time zone for the times shown\n"
     "/cancel — leave what you are doing\n"
     "/help — this text\n\n"
     "<b>How codes arrive:</b> after you buy, I watch the order at the provider. Each SMS comes "
@@ -110,6 +117,39 @@ def provider_name(provider: ProviderId) -> str:
 
 def money(amount: Decimal) -> str:
     return f"${amount.quantize(Decimal('0.01'))}" if amount == amount.quantize(Decimal("0.01")) else f"${amount.normalize()}"
+
+
+def phone(raw: str) -> str:
+    """A number the one way every text shows it: international, grouped ("+1 415 555 0123"),
+    HTML-escaped; input that is not a number is shown as given. Digits without "+" (how
+    NonVoipUsNumber writes them) count as international only when they make a valid number."""
+    text = raw.strip()
+    candidate = text if text.startswith("+") else f"+{text}"
+    try:
+        parsed = phonenumbers.parse(candidate, None)
+    except phonenumbers.NumberParseException:
+        return escape(raw)
+    plausible = phonenumbers.is_possible_number(parsed) if text.startswith("+") else phonenumbers.is_valid_number(parsed)
+    if not plausible:
+        return escape(raw)
+    international = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return escape(international.replace("-", " "))
+
+
+_DURATION_UNITS = ((1440, "day"), (60, "hour"), (1, "minute"))
+
+
+def duration_words(minutes: int) -> str:
+    """10 -> "10 minutes", 1440 -> "1 day", 43200 -> "30 days", 90 -> "1 hour 30 minutes"."""
+    parts: list[str] = []
+    rest = max(0, minutes)
+    for size, unit in _DURATION_UNITS:
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count} {unit}" + ("" if count == 1 else "s"))
+        if parts and not rest:
+            break
+    return " ".join(parts[:2]) or "0 minutes"
 
 
 def welcome(first_name: str | None, connected: bool) -> str:
@@ -161,8 +201,55 @@ def providers_overview(lines: list[tuple[ProviderId, str]]) -> str:
     return f"Connected providers:\n{body}"
 
 
-def disconnect_question(provider: ProviderId) -> str:
-    return f"Disconnect {provider_name(provider)}? Its credentials are deleted; your order history stays."
+def disconnect_question(provider: ProviderId, active: int = 0) -> str:
+    question = f"Disconnect {provider_name(provider)}? Its credentials are deleted; your order history stays."
+    if not active:
+        return question
+    return f"{question}\n\n{_active_orders(provider, active)} {_NOT_FOLLOWED_WHILE}"
+
+
+def _active_orders(provider: ProviderId, active: int) -> str:
+    return f"⚠️ {provider_name(provider)} has <b>{active} active order{'s' if active != 1 else ''}</b>."
+
+
+_NOT_FOLLOWED_WHILE = (
+    "They stay in /orders, but while it is disconnected they are not followed: no code reaches this "
+    "chat and their buttons say the account is gone. Connect the same account again to follow them again."
+)
+
+
+def account_switch_question(provider: ProviderId, active: int) -> str:
+    name = provider_name(provider)
+    return (
+        f"These credentials belong to <b>another {name} account</b> than the one your active orders were "
+        f"bought with.\n\n{_active_orders(provider, active)} If you connect this account, they stay in "
+        "/orders but are no longer followed: no code reaches this chat and their buttons say the account "
+        "is gone.\n\nConnect the other account?"
+    )
+
+
+def account_switch_kept(provider: ProviderId) -> str:
+    return f"Kept: {provider_name(provider)} stays as it was. The new credentials were not stored."
+
+
+ACCOUNT_SWITCH_EXPIRED = "This question has expired and the credentials were not kept. Use /connect again."
+
+
+def account_gone_line(provider: ProviderId, disconnected: bool) -> str:
+    """Why an order is not followed: its account is disconnected, or another account replaced it."""
+    name = provider_name(provider)
+    if disconnected:
+        return f"⚠️ {name} is disconnected: reconnect it to follow this order."
+    return f"⚠️ Bought with another {name} account, no longer connected here: this order is not followed."
+
+
+def private_chat_only(has_link: bool) -> str:
+    return f"{PRIVATE_ONLY} Tap below to open it." if has_link else PRIVATE_ONLY
+
+
+EDITED_MESSAGE = (
+    "I only read new messages, so that edit changed nothing. Send it again as a new message, or use the menu:"
+)
 
 
 def choose_section(provider: ProviderId) -> str:
@@ -190,21 +277,25 @@ def services_page(
     )
 
 
-def offer_label(offer: Offer) -> str:
+def offer_label(offer: Offer, price_is_minimum: bool = False) -> str:
+    """`price_is_minimum`: the price is the cheapest of several plans ("from $x")."""
+    if offer.stock == 0:
+        return f"{offer.name} · sold out"
     stock = "" if offer.stock is None else f" · {offer.stock} left"
-    return f"{offer.name} · {money(offer.price)}{stock}"
+    price = f"from {money(offer.price)}" if price_is_minimum else money(offer.price)
+    return f"{offer.name} · {price}{stock}"
 
 
-def confirmation(purchase: PurchaseRecord, section_title: str) -> str:
-    lines = [
-        "<b>Confirm your order</b>",
-        f"Provider: {provider_name(purchase.provider)}",
-        f"Where: {escape(section_title)}",
-        f"Service: {escape(purchase.service_name)}",
-        f"Price: <b>{money(purchase.price)}</b>",
-    ]
+def confirmation(purchase: PurchaseRecord, section_title: str, country: str | None = None) -> str:
+    """The card before a purchase; `section_title` is left out where it only repeats the country."""
+    lines = ["<b>Confirm your order</b>", f"Provider: {provider_name(purchase.provider)}"]
+    if country:
+        lines.append(f"Country: {escape(country)}")
+    if section_title != country:
+        lines.append(f"Where: {escape(section_title)}")
+    lines += [f"Service: {escape(purchase.service_name)}", f"Price: <b>{money(purchase.price)}</b>"]
     if purchase.duration_minutes:
-        lines.append(f"Duration: about {purchase.duration_minutes} min")
+        lines.append(f"Duration: {duration_words(purchase.duration_minutes)}")
     if purchase.stock is not None:
         lines.append(f"In stock: {purchase.stock}")
     return "\n".join(lines)
@@ -250,23 +341,33 @@ CARD_CODES_SHOWN = 5  # the latest codes on the card; all of them are in Message
 _CODE_CLIP = 64  # a "code" that is really a long SMS text is clipped on the card
 
 
-def order_card(order: OrderRecord, codes: list[str]) -> str:
+def order_card(order: OrderRecord, codes: list[str], zone: tzinfo = UTC, account_gone: str | None = None) -> str:
+    """An order as the chat sees it; times in the chat's `zone`, named."""
     lines = [
         f"<b>{provider_name(order.provider)}</b> · {escape(order.service_name)}",
-        f"📱 <code>{escape(order.phone)}</code>",
+        f"📱 <code>{phone(order.phone)}</code>",
     ]
     if order.plan:
         lines.append(f"Plan: {escape(order.plan)}")
+    # A code arrived: never "waiting for the SMS", whatever the provider's status says.
+    status = OrderStatus.RECEIVED if codes and order.status is OrderStatus.WAITING else order.status
     lines += [
-        f"Price: {money(order.price)}",
-        f"Status: {STATUS_WORDS[order.status]}{refund_note(order)}",
+        f"Paid so far: {money(order.price)}",
+        f"Status: {STATUS_WORDS[status]}{refund_note(order)}",
     ]
-    left = time_left(order.expires_at) if not order.status.is_final else None
-    if left:
-        lines.append(f"Time left: {left}")
+    if order.auto_renew is not None and Action.AUTO_RENEW in capabilities_of(order.provider).order_actions(
+        order.status, order.section
+    ):
+        lines.append(f"Auto-renewal: {'on' if order.auto_renew else 'off'}")
+    if order.expires_at is not None and not order.status.is_final:
+        # Rendered at every edit, so time left is as of the latest edit.
+        lines.append(f"Ends: {local_time(order.expires_at, zone)}")
+        lines.append(f"Time left: {time_left(order.expires_at)}")
     if codes:
         lines.append(codes_line(codes))
     lines.append(f"Order #{order.id}")
+    if account_gone:  # handlers/accounts.py: its account is disconnected or replaced
+        lines.append(account_gone)
     return clip_message("\n".join(lines))
 
 
@@ -309,7 +410,7 @@ def code_message(order: OrderRecord, code: str | None, text: str, service_name: 
     lines = [
         head,
         f"Service: {escape(service_name or order.service_name)}",
-        f"Number: <code>{escape(order.phone)}</code>",
+        f"Number: <code>{phone(order.phone)}</code>",
     ]
     if text:
         lines.append(f"SMS: {escaped_clip(text, SMS_TEXT_LIMIT)}")
@@ -329,7 +430,7 @@ def escaped_clip(text: str, limit: int) -> str:
 
 
 def finished_notice(order: OrderRecord, status: OrderStatus, refunded: bool | None, had_code: bool) -> str:
-    what = f"{escape(order.phone)} ({escape(order.service_name)})"
+    what = f"<code>{phone(order.phone)}</code> ({escape(order.service_name)})"
     if status is OrderStatus.EXPIRED:
         money_note = {True: "refunded by the provider", False: "not refunded", None: "refund unknown"}[refunded]
         got = "after its code" if had_code else "without a code"
@@ -343,14 +444,16 @@ def finished_notice(order: OrderRecord, status: OrderStatus, refunded: bool | No
 def rent_ending(order: OrderRecord) -> str:
     left = time_left(order.expires_at) or "soon"
     return (
-        f"⏰ Order #{order.id}: the rent of <code>{escape(order.phone)}</code> ({escape(order.service_name)}) "
+        f"⏰ Order #{order.id}: the rent of <code>{phone(order.phone)}</code> ({escape(order.service_name)}) "
         f"ends in {left}. Renew it to keep the number."
     )
 
 
-def plan_label(plan: "Plan") -> str:
+def plan_label(plan: "Plan", with_country: bool = False) -> str:
+    """`with_country`: the /buy list of a service's plans, which holds several countries."""
     renew = f", renews at {money(plan.renew_price)}" if plan.billing_type == "duration" else ""
-    return f"{plan.duration_label} · {money(plan.price)}{renew}"
+    country = f"{plan.country} · " if with_country and plan.country else ""
+    return f"{country}{plan.duration_label} · {money(plan.price)}{renew}"
 
 
 def choose_plan(provider: ProviderId, service_name: str) -> str:
@@ -360,10 +463,10 @@ def choose_plan(provider: ProviderId, service_name: str) -> str:
 NO_EXTENSION = "This rent has no longer plan to move to."
 
 
-def woken(message: str, status: "NumberStatus") -> str:
+def woken(message: str, status: "NumberStatus", zone: tzinfo = UTC) -> str:
     parts = [message.rstrip(".") + "."]
     if status.online_till:
-        parts.append(f"Online until {status.online_till.strftime('%H:%M')} UTC")
+        parts.append(f"Online until {local_time(status.online_till, zone)}")
     if status.online_seconds_left:
         parts.append(f"({status.online_seconds_left // 60} min left).")
     elif status.wakeup_seconds_left:
@@ -376,7 +479,7 @@ def auto_renewal(enabled: bool) -> str:
 
 
 def choose_extension(order: OrderRecord) -> str:
-    return f"Extend <code>{escape(order.phone)}</code> ({escape(order.service_name)}) to a longer plan:"
+    return f"Extend <code>{phone(order.phone)}</code> ({escape(order.service_name)}) to a longer plan:"
 
 
 def extended(order: OrderRecord) -> str:
@@ -387,13 +490,14 @@ def extended(order: OrderRecord) -> str:
 
 def refund_question(order: OrderRecord) -> str:
     return (
-        f"Refund <code>{escape(order.phone)}</code> ({escape(order.service_name)})? "
+        f"Refund <code>{phone(order.phone)}</code> ({escape(order.service_name)})? "
         "The number is released; the provider decides whether the refund is allowed."
     )
 
 
-def number_messages(order: OrderRecord, lines: list[str], older: bool) -> str:
-    head = f"📨 Messages on <code>{escape(order.phone)}</code>" + (" (older)" if older else "")
+def number_messages(order: OrderRecord, lines: list[str], older: bool, zone: tzinfo = UTC) -> str:
+    head = f"📨 Messages on <code>{phone(order.phone)}</code>" + (" (older)" if older else "")
+    head += f" — times in {zone_label(zone)}"
     return head + "\n" + ("\n".join(lines) if lines else "No messages.")
 
 
@@ -416,20 +520,20 @@ def paid_action_card(order: OrderRecord, what: str, price: Decimal | None) -> st
     cost = f"<b>{money(price)}</b>" if price is not None else "<b>price set by the provider</b> when it charges"
     return (
         f"<b>Confirm</b>\n{what}\n"
-        f"{provider_name(order.provider)} · {escape(order.service_name)} · <code>{escape(order.phone)}</code>\n"
+        f"{provider_name(order.provider)} · {escape(order.service_name)} · <code>{phone(order.phone)}</code>\n"
         f"Price: {cost}\nIt is charged to your {provider_name(order.provider)} balance when you confirm."
     )
 
 
-def paid_action_done(action: Action, order: OrderRecord) -> str:
-    until = f" until {order.expires_at.strftime('%Y-%m-%d %H:%M')} UTC" if order.expires_at else ""
+def paid_action_done(action: Action, order: OrderRecord, zone: tzinfo = UTC) -> str:
+    until = f" until {local_time(order.expires_at, zone)}" if order.expires_at else ""
     done = {Action.RENEW: f"Renewed{until}.", Action.REUSE: "Reused: waiting for the next SMS.",
             Action.EXTEND: f"Extended{until}."}
     return done.get(action, "Done.")
 
 
 def choose_renewal(order: OrderRecord) -> str:
-    return f"Renew <code>{escape(order.phone)}</code> ({escape(order.service_name)}) for how long?"
+    return f"Renew <code>{phone(order.phone)}</code> ({escape(order.service_name)}) for how long?"
 
 
 def renewed_until(order: OrderRecord) -> str:
@@ -438,25 +542,26 @@ def renewed_until(order: OrderRecord) -> str:
     return f"Renewed until {order.expires_at.strftime('%Y-%m-%d %H:%M')} UTC."
 
 
-def activation(window: ActivationWindow) -> str:
+def activation(window: ActivationWindow, zone: tzinfo = UTC) -> str:
     state = "online" if window.online else "not online yet"
-    until = f" until {window.ends_at.strftime('%Y-%m-%d %H:%M')} UTC" if window.ends_at else ""
+    until = f" until {local_time(window.ends_at, zone)}" if window.ends_at else ""
     extra = f" {window.message}" if window.message else ""
     return f"Activated: the number is {state}{until}.{extra}"[:190]
 
 
-def history_entry(order: OrderRecord, codes: list[str]) -> str:
-    date = order.created_at.strftime("%Y-%m-%d %H:%M")
+def history_entry(order: OrderRecord, codes: list[str], zone: tzinfo = UTC) -> str:
+    date = short_time(order.created_at, zone)
     code_text = codes_line(codes) if codes else "no code"
     return (
         f"{date} · {provider_name(order.provider)} · {escape(order.service_name)}\n"
-        f"   <code>{escape(order.phone)}</code> · {money(order.price)} · "
+        f"   <code>{phone(order.phone)}</code> · {money(order.price)} · "
         f"{STATUS_WORDS[order.status]}{refund_note(order)} · {code_text}"
     )
 
 
-def history_page(entries: list[str], page: int, pages: int) -> str:
-    return clip_message(f"<b>History</b> (page {page + 1}/{pages}, newest first)\n\n" + "\n\n".join(entries))
+def history_page(entries: list[str], page: int, pages: int, zone: tzinfo = UTC) -> str:
+    head = f"<b>History</b> (page {page + 1}/{pages}, newest first; times in {zone_label(zone)})"
+    return clip_message(head + "\n\n" + "\n\n".join(entries))
 
 
 # --- added for persisted steps / bad input ---

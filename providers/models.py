@@ -137,6 +137,7 @@ class RemoteOrder:
     refunded: bool | None = None
     plan: str = ""  # the plan the order is on now, in words (GotSMS), for the card
     plan_id: str | None = None  # the plan's id where the provider sells plans (reconciliation)
+    auto_renew: bool | None = None  # whether the rent renews by itself; None = the provider does not say
 
 
 @dataclass(frozen=True)

@@ -124,4 +124,9 @@ MIGRATIONS: list[str] = [
     ALTER TABLE purchases ADD COLUMN option TEXT;
     ALTER TABLE purchases ADD COLUMN price_known INTEGER NOT NULL DEFAULT 1;
     """,
+    # 5: an order's auto-renewal as the provider last said it (at purchase, on Refresh, from the
+    # toggle's answer), for the card and its button; NULL = unknown or not applicable.
+    """
+    ALTER TABLE orders ADD COLUMN auto_renew INTEGER;
+    """,
 ]

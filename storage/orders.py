@@ -145,11 +145,28 @@ class OrderStore:
             "UPDATE orders SET card_message_id = ? WHERE id = ?", (message_id, order_id)
         )
 
+    async def detach_card(self, chat_id: int, message_id: int) -> None:
+        """Message `message_id` now shows something else (the orders list): no order's card is
+        kept up to date there any more."""
+        await self._db.execute(
+            "UPDATE orders SET card_message_id = NULL WHERE chat_id = ? AND card_message_id = ?",
+            (chat_id, message_id),
+        )
+
+    async def set_auto_renew(self, order_id: int, enabled: bool | None) -> None:
+        """The auto-renewal state the provider reported; None (it did not say) keeps what is known."""
+        if enabled is None:
+            return
+        await self._db.execute(
+            "UPDATE orders SET auto_renew = ?, updated_at = ? WHERE id = ?",
+            (int(enabled), to_db_time(utcnow()), order_id),
+        )
+
 
 INSERT_ORDER = (
     "INSERT OR IGNORE INTO orders (chat_id, provider, remote_id, phone, service, service_name,"
-    " price, status, refunded, expires_at, section, plan, created_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " price, status, refunded, expires_at, section, plan, auto_renew, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -167,4 +184,10 @@ def order_values(chat_id: int, provider: ProviderId, remote: RemoteOrder, sectio
         to_db_time(remote.expires_at),
         section,
         remote.plan,
+        None if (enabled := reported_auto_renew(remote)) is None else int(enabled),
     )
+
+
+def reported_auto_renew(remote: RemoteOrder) -> bool | None:
+    """Auto-renewal as the provider reported it with the order; None where it says nothing."""
+    return remote.auto_renew

@@ -31,6 +31,7 @@ class OrderRecord:
     card_message_id: int | None
     section: str = ""
     plan: str = ""  # the plan in words, where the provider sells plans (GotSMS)
+    auto_renew: bool | None = None  # as the provider last said; None = unknown or not applicable
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> "OrderRecord":
@@ -51,6 +52,7 @@ class OrderRecord:
             card_message_id=row["card_message_id"],
             section=row["section"],
             plan=row["plan"],
+            auto_renew=None if row["auto_renew"] is None else bool(row["auto_renew"]),
         )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from providers.gotsms.simulator.sim import GotSmsSimulator
 from providers.kiwi.simulator.sim import KiwiSimulator
+from providers.models import OrderRequest, PlacedOrder, ProviderId
 from providers.nonvoip.simulator.sim import NonVoipSimulator
 from tests.fakes.telegram import BotMessage, FakeTelegram
 
@@ -126,16 +128,32 @@ class Chat:
         return await self.confirm_purchase()
 
     async def open_gotsms_confirmation(
-        self, service: str = "Telegram", plan: str = "1 day", section: str = "Rental plans"
+        self, service: str = "Telegram", plan: str = "1 day", section: str = "Rental plans", country: str = "USA"
     ) -> BotMessage:
         await self.pick_service("GotSMS", section, service)
         await self.expect("Choose a plan")
-        self.press_starting(plan)
+        self.press_starting(f"{country} · {plan}")  # plans are labelled "country · duration · price"
         return await self.expect("Confirm your order")
 
     async def buy_gotsms(self, service: str = "Telegram", plan: str = "1 day", section: str = "Rental plans") -> BotMessage:
         await self.open_gotsms_confirmation(service, plan, section)
         return await self.confirm_purchase()
+
+    async def open_order(self, label_prefix: str) -> BotMessage:
+        """/orders, then the listed order whose button starts with `label_prefix` ("1. WhatsApp"):
+        its card, in place of the list."""
+        self.send("/orders")
+        await self.expect("Active orders")
+        self.press_starting(label_prefix)
+        return await self.expect("Order #")
+
+    def auto_renewal_button(self) -> str:
+        """The newest auto-renewal toggle's label (it says what a tap will do)."""
+        for message in reversed(self.tg.messages(self.chat_id)):
+            for label in message.button_labels:
+                if "auto-renewal" in label.lower():
+                    return label
+        raise AssertionError("no auto-renewal button")
 
     def codes_sent(self, code: str) -> list[BotMessage]:
         """Every message the bot sent here that announces `code` (the code message, not the card)."""
@@ -176,6 +194,20 @@ async def bought_gotsms_rent(
     await chat.buy_gotsms(service, plan)
     (rent,) = gotsms.rents_of(GOTSMS_TOKEN)
     return rent
+
+
+async def placed_kiwi_orders(app: Any, chat: Chat, count: int, country: str = "187", service: str = "wa") -> None:
+    """`count` rentals placed through the chat's own kiwiSMS client (connected first) and recorded
+    as the bot records a purchase: many orders without walking /buy for each."""
+    services = app.bot_data["services"]
+    client = await services.client_for(chat.chat_id, ProviderId.KIWI)
+    assert client is not None, "connect kiwiSMS first"
+    for _ in range(count):
+        placed = await client.place_order(
+            OrderRequest(section=country, service_ids=(service,), max_price=Decimal("5"), idempotency_key=uuid.uuid4().hex)
+        )
+        assert isinstance(placed, PlacedOrder)
+        await services.orders.add(chat.chat_id, ProviderId.KIWI, placed.first, country)
 
 
 async def ticks(app: Any, count: int = 3, timeout: float = 10.0) -> None:

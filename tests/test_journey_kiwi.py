@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from handlers import texts
 from providers.kiwi.simulator.sim import KiwiSimulator
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import KIWI_KEY, bought_kiwi_rental, Chat, ticks
@@ -20,13 +21,13 @@ async def test_connect_buy_and_the_code_arrives_once(bot: Any, kiwi: KiwiSimulat
     card = await chat.buy("WhatsApp")
     assert "WhatsApp" in card.text and "Cancel" in card.button_labels
     (rental,) = kiwi.rentals_of(KIWI_KEY)
-    assert rental.phone in card.text
+    assert texts.phone(rental.phone) in card.text
     assert kiwi.balance_of(KIWI_KEY) == Decimal("10.00") - rental.price
 
     kiwi.receive_sms(rental.id, "Your WhatsApp code is 482913")
     code_message = await chat.expect("482913")
     assert code_message.text.startswith("🔑 482913")
-    assert rental.phone in code_message.text
+    assert texts.phone(rental.phone) in code_message.text
     assert any(b.get("copy_text") == {"text": "482913"} for row in code_message.buttons for b in row)
     await chat.expect("code received")  # the order card was updated
     await ticks(bot, 4)
@@ -101,7 +102,7 @@ async def test_a_rent_that_times_out_after_it_was_created_is_one_rental(
         chat.press("Confirm")
         card = await chat.expect("waiting for the SMS", timeout=15)
     (rental,) = kiwi.rentals_of(KIWI_KEY)
-    assert rental.phone in card.text
+    assert texts.phone(rental.phone) in card.text
     assert kiwi.balance_of(KIWI_KEY) == Decimal("5.00") - rental.price
     rent_requests = [r for r in kiwi.requests if r.method == "POST" and r.path == "/api/v1/rentals"]
     assert len(rent_requests) >= 2
@@ -115,7 +116,7 @@ async def test_cancel_refunds_and_updates_the_card(bot: Any, kiwi: KiwiSimulator
     chat.press("Cancel")
     card = await chat.expect("cancelled")
     assert "refunded" in card.text
-    assert card.button_labels == []
+    assert card.button_labels == ["« My orders"]
     assert kiwi.balance_of(KIWI_KEY) == Decimal("10.00")
     (rental,) = kiwi.rentals_of(KIWI_KEY)
     assert rental.status == "CANCELLED"
@@ -132,7 +133,7 @@ async def test_done_then_renew_keeps_the_number_and_renews_once(bot: Any, kiwi: 
     done_query = chat.press("Done")
     assert (await chat.tg.wait_for_callback_answer(done_query))["text"] == "Marked as done."
     done_card = await chat.expect("done")
-    assert done_card.button_labels == ["Renew", "Messages"]  # Messages: every stored SMS, paged
+    assert done_card.button_labels == ["Renew", "Messages", "« My orders"]  # Messages: every stored SMS, paged
     assert kiwi.rental(rental.id).status == "COMPLETED"
     chat.press("Renew")
     paid_card = await chat.expect("Renew: a new session")  # the amount first, on a card of its own
@@ -142,7 +143,7 @@ async def test_done_then_renew_keeps_the_number_and_renews_once(bot: Any, kiwi: 
     new_card = await chat.expect("waiting for the SMS")
     rentals = kiwi.rentals_of(KIWI_KEY)
     assert len(rentals) == 2 and rentals[1].phone == rental.phone
-    assert rental.phone in new_card.text
+    assert texts.phone(rental.phone) in new_card.text
     # The Confirm of that card, tapped again, renews nothing more.
     again = chat.tg.press_data(chat.chat_id, new_card.message_id, confirm)
     assert "already" in (await chat.tg.wait_for_callback_answer(again))["text"].lower()
@@ -152,7 +153,7 @@ async def test_done_then_renew_keeps_the_number_and_renews_once(bot: Any, kiwi: 
 async def test_a_group_chat_gets_the_private_chat_line(bot: Any, tg: FakeTelegram, kiwi: KiwiSimulator) -> None:
     tg.user_sends(-5001, "/connect", user_id=1001, chat_type="group")
     line = await tg.wait_for_text(-5001, "private chat")
-    assert line.button_labels == []
+    assert line.button_labels == ["Open the private chat"]  # a link into the private chat (issue 8)
     await ticks(bot, 2)
     assert len(tg.sent(-5001)) == 1
 
@@ -194,5 +195,5 @@ async def test_a_rent_whose_outcome_stays_unknown_is_adopted_not_bought_again(
         assert "do not buy it again" in warning.text
         adopted = await chat.expect("did go through", timeout=10)
     (rental,) = kiwi.rentals_of(KIWI_KEY)
-    assert rental.phone in adopted.text and "Cancel" in adopted.button_labels
+    assert texts.phone(rental.phone) in adopted.text and "Cancel" in adopted.button_labels
     assert kiwi.balance_of(KIWI_KEY) == Decimal("5.00") - rental.price

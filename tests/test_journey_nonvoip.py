@@ -46,7 +46,7 @@ async def test_buy_a_10_minute_number_and_receive_its_code_once(
     nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
     await chat.connect_nonvoip()
     card = await chat.buy_nonvoip("10-minutes", "Instagram")
-    assert card.button_labels == ["Reject", "Refresh"]
+    assert card.button_labels == ["Reject", "Refresh", "« My orders"]
     (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
     nonvoip.receive_sms(order.order_id, "Your Instagram OTP is 545123")
     code = await chat.expect("🔑 545123")
@@ -121,7 +121,7 @@ async def test_reject_before_a_code_refunds_and_updates_the_card(
     await chat.buy_nonvoip("10-minutes", "Instagram")
     chat.press("Reject")
     card = await chat.expect("cancelled")
-    assert "refunded" in card.text and card.button_labels == []
+    assert "refunded" in card.text and card.button_labels == ["« My orders"]
     assert nonvoip.balance_of(NONVOIP_EMAIL) == Decimal("10.00")
 
 
@@ -150,7 +150,7 @@ async def test_activate_and_renew_a_30_day_number(bot: Any, nonvoip: NonVoipSimu
     await chat.open_nonvoip_confirmation("30-days", "WhatsApp")
     chat.press("Confirm")
     card = await chat.expect("NonVoipUsNumber · WhatsApp")
-    assert card.button_labels == ["Activate", "Renew", "Refresh"]
+    assert card.button_labels == ["Activate", "Renew", "Refresh", "« My orders"]
     activated = await chat.tg.wait_for_callback_answer(chat.press("Activate"))
     assert "Activated" in activated["text"] and "until" in activated["text"]
     chat.press("Renew")

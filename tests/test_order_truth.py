@@ -56,19 +56,18 @@ async def test_each_sms_of_a_bundle_arrives_under_its_own_service(
 
 
 async def test_a_long_rental_is_reminded_once_per_term_and_again_after_renewal(
-    bot: Any, nonvoip: NonVoipSimulator, chat: Chat
+    bot: Any, nonvoip: NonVoipSimulator, chat: Chat, monkeypatch: Any
 ) -> None:
+    from bot import poller
+
     nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("20.00"))
     await chat.connect_nonvoip()
     await chat.buy_nonvoip("1-day", "Telegram")
     services = bot.bot_data["services"]
     (order,) = await services.orders.active_for_chat(chat.chat_id)
-    now = datetime.now(UTC)
-    # A day has nearly passed: an hour left of the day's term.
-    await services.db.execute(
-        "UPDATE orders SET created_at = ?, expires_at = ? WHERE id = ?",
-        (to_db_time(now - timedelta(hours=23)), to_db_time(now + timedelta(hours=1)), order.id),
-    )
+    assert order.expires_at is not None
+    # The poller's clock moves to an hour before the day's term ends.
+    monkeypatch.setattr(poller, "utcnow", lambda: order.expires_at - timedelta(hours=1))
     reminder = await chat.expect("Renew it to keep the number")
     assert "Renew" in reminder.button_labels
     await ticks(bot, 4)
@@ -79,10 +78,11 @@ async def test_a_long_rental_is_reminded_once_per_term_and_again_after_renewal(
     await chat.expect("Renew for 1 day")
     renewed = await chat.tg.wait_for_callback_answer(chat.press("Confirm"))
     assert "Renewed" in renewed["text"]
+    (renewed_order,) = await services.orders.active_for_chat(chat.chat_id)
+    assert renewed_order.expires_at is not None and renewed_order.expires_at > order.expires_at
     # The new term nears its end too.
-    await services.db.execute(
-        "UPDATE orders SET expires_at = ? WHERE id = ?", (to_db_time(now + timedelta(hours=2)), order.id)
-    )
+    monkeypatch.setattr(poller, "utcnow", lambda: renewed_order.expires_at - timedelta(hours=1))
+    await chat.expect("Renew it to keep the number", since=chat.tg.seq())
     await ticks(bot, 4)
     assert sum("Renew it to keep" in m.text for m in chat.tg.sent(chat.chat_id)) == 2
 
@@ -110,8 +110,8 @@ async def test_the_order_card_stays_within_telegram_limits_with_many_sms(
     for index in range(40):
         gotsms.receive_sms(rent.id, f"Telegram code {10000 + index} {filler}")
     await chat.expect("🔑 10039", timeout=20)
-    chat.send("/orders")
-    card = await chat.expect("and 35 more")
+    card = await chat.open_order("1. Telegram")
+    assert "and 35 more" in card.text
     assert len(card.raw_text) <= 4096
     for code in ("10035", "10039"):
         assert code in card.text
@@ -139,8 +139,8 @@ async def test_every_stored_sms_of_a_long_number_is_in_messages_a_page_at_a_time
         nonvoip.receive_sms(order.order_id, f"Telegram code {40000 + index}")
         await chat.expect(f"🔑 {40000 + index}")
     await ticks(bot, 2)
-    chat.send("/orders")
-    card = await chat.expect("and 2 more")
+    card = await chat.open_order("1. Telegram")
+    assert "and 2 more" in card.text
     chat.tg.press_button(chat.chat_id, "Messages", message_id=card.message_id)
     newest = await chat.expect("Messages on")
     assert [f"{40000 + i}" in newest.text for i in range(7)] == [False, False, True, True, True, True, True]

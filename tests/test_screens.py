@@ -18,7 +18,7 @@ async def test_start_without_a_provider_leads_to_connecting(bot: Any, chat: Chat
     assert greeting.button_labels == ["Connect a provider"]
     chat.press("Connect a provider")
     choice = await chat.expect("Which provider")
-    assert choice.button_labels == ["NonVoipUsNumber", "kiwiSMS", "GotSMS"]
+    assert choice.button_labels == ["NonVoipUsNumber", "kiwiSMS", "GotSMS", "« Back", "☰ Menu"]
 
 
 async def test_start_with_a_provider_shows_the_main_menu(bot: Any, kiwi: KiwiSimulator, chat: Chat) -> None:
@@ -26,12 +26,12 @@ async def test_start_with_a_provider_shows_the_main_menu(bot: Any, kiwi: KiwiSim
     await chat.connect_kiwi()
     chat.send("/start")
     menu = await chat.expect("Hi")
-    assert menu.button_labels == ["Buy a number", "My orders", "Balance", "Providers", "History", "Help"]
+    assert menu.button_labels == ["Buy a number", "My orders", "Balance", "Providers", "History", "Help", "Settings"]
 
 
 async def test_commands_are_registered_at_start_up(bot: Any, tg: FakeTelegram) -> None:
     names = [c["command"] for c in tg.commands]
-    assert names == ["start", "buy", "orders", "balance", "providers", "connect", "history", "help", "cancel"]
+    assert names == ["start", "buy", "orders", "balance", "providers", "connect", "history", "settings", "help", "cancel"]
 
 
 async def test_help_explains_how_codes_arrive(bot: Any, chat: Chat) -> None:
@@ -68,7 +68,7 @@ async def test_services_page_filter_and_paging(bot: Any, kiwi: KiwiSimulator, ch
     await chat.expect("choose a provider")
     chat.press("kiwiSMS")
     countries = await chat.expect("choose a country")
-    assert set(countries.button_labels) == {"USA", "UK", "Canada", "Germany", "France", "Netherlands"}
+    assert set(countries.button_labels) == {"USA", "UK", "Canada", "Germany", "France", "Netherlands", "« Back", "☰ Menu"}
     chat.press("USA")
     page_one = await chat.expect("page 1/")
     assert "▶" in page_one.button_labels
@@ -90,8 +90,8 @@ async def test_confirmation_card_shows_price_and_cancel_buys_nothing(bot: Any, k
     await chat.connect_kiwi()
     card = await chat.open_confirmation("WhatsApp")
     assert "Provider: kiwiSMS" in card.text and "Service: WhatsApp" in card.text
-    assert "Price: $0.83" in card.text and "Where: USA" in card.text
-    assert card.button_labels == ["Confirm", "Cancel"]
+    assert "Price: $0.83" in card.text and "Country: USA" in card.text
+    assert card.button_labels == ["Confirm", "Cancel", "☰ Menu"]
     assert all(len(b["callback_data"].encode()) <= 64 and "0.83" not in b["callback_data"] for row in card.buttons for b in row)
     chat.press("Cancel")
     await chat.expect("Nothing was bought")
@@ -201,11 +201,10 @@ async def test_orders_lists_active_cards(bot: Any, kiwi: KiwiSimulator, chat: Ch
     kiwi.add_account(KIWI_KEY)
     await chat.connect_kiwi()
     await chat.buy("WhatsApp")
-    chat.send("/orders")
-    card = await chat.expect("waiting for the SMS")
-    assert card.button_labels == ["Cancel", "Refresh"]
-    chat.press("Refresh")
-    await asyncio.sleep(0.3)
+    card = await chat.open_order("1. WhatsApp")
+    assert "waiting for the SMS" in card.text
+    assert card.button_labels == ["Cancel", "Refresh", "« My orders"]
+    assert (await chat.tg.wait_for_callback_answer(chat.press("Refresh")))["text"] == "Updated."
     assert "Cancel" in chat.tg.messages(chat.chat_id)[-1].button_labels
 
 

@@ -164,6 +164,8 @@ def rent_from(wire: RentWire) -> Rent:
         created_at=wire.active_from,
         refunded=True if wire.status.strip().lower() == "refunded" else None,
         plan=plan.duration_label if plan else "",
+        plan_id=str(plan.id) if plan and plan.id else None,
+        auto_renew=wire.is_included_for_next_renewal,
     )
     return Rent(
         order=order,
