@@ -188,7 +188,8 @@ def credentials_rejected(provider: ProviderId) -> str:
 
 
 def provider_error(provider: ProviderId, reason: str) -> str:
-    return f"{provider_name(provider)}: {escape(reason)}"
+    """A provider's refusal in a sentence, whichever screen met it."""
+    return f"⚠️ {provider_name(provider)} could not do this: {escape(reason.rstrip('.'))}.\nTry again in a moment, or go back."
 
 
 def balances(lines: list[tuple[ProviderId, str]]) -> str:

@@ -158,7 +158,7 @@ async def test_provider_down_during_the_service_list(bot: Any, kiwi: KiwiSimulat
     kiwi.fail_next("GET", "/api/v1/services", 502, {"error": "Failed to fetch services", "code": "PROVIDER_ERROR"}, times=5)
     chat.press("UK")
     shown = await chat.expect("Failed to fetch services")
-    assert shown.text.startswith("kiwiSMS")
+    assert shown.text.startswith("⚠️ kiwiSMS could not do this: Failed to fetch services.")  # in a sentence
     assert shown.button_labels  # the menu, to go on from there
 
 
