@@ -101,7 +101,11 @@ async def place(
     if target is not None:
         await services.orders.update_plan(order.id, section=target.kind, plan=remote.plan or target.duration_label,
                                           price=order.price)
-    status = OrderStatus.WAITING if purchase.action is Action.REUSE else remote.status
+    # Status never goes backwards: an order with codes keeps saying so (a reuse's "waiting for the
+    # next SMS" is said by the tap's answer, not by un-receiving the codes it has).
+    status = OrderStatus.RECEIVED if order.status is OrderStatus.RECEIVED else remote.status
+    if status.is_final:
+        status = OrderStatus.WAITING  # renewed or reused: live again
     await services.orders.extend(order.id, paid=_paid(purchase, remote), status=status, expires_at=remote.expires_at)
     await services.orders.set_auto_renew(order.id, reported_auto_renew(remote))  # a monthly plan has one
     updated = await services.orders.get(order.id, order.chat_id) or order

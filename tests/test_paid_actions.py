@@ -65,6 +65,8 @@ async def test_a_nonvoip_reuse_needs_its_own_confirm_and_charges_once(
     await _double_tap_confirm(chat, card)
     await ticks(bot, 2)
     assert nonvoip.request_count("/api/reuse") == 1
+    shown = next(m for m in chat.tg.messages(chat.chat_id) if m.message_id == card.message_id)
+    assert "code received" in shown.text and "waiting for the SMS" not in shown.text  # never backwards
 
 
 async def test_a_nonvoip_renewal_says_the_provider_sets_the_price_and_cancel_charges_nothing(
