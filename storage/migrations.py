@@ -129,4 +129,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE orders ADD COLUMN auto_renew INTEGER;
     """,
+    # 6: an order's duration, from its confirmation card, so the card says it in the same words.
+    """
+    ALTER TABLE orders ADD COLUMN duration_minutes INTEGER;
+    UPDATE orders SET duration_minutes =
+        (SELECT duration_minutes FROM purchases WHERE purchases.order_id = orders.id);
+    """,
 ]

@@ -8,6 +8,7 @@ reconciled against the provider instead of staying stuck.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -216,4 +217,10 @@ class PurchaseStore:
                 "UPDATE purchases SET order_id = ? WHERE id = ?",
                 (orders[0].id if orders else None, purchase.id),
             )
+            for order in orders:  # the card says the length in the confirmation card's words
+                await conn.execute(
+                    "UPDATE orders SET duration_minutes = ? WHERE id = ? AND duration_minutes IS NULL",
+                    (purchase.duration_minutes, order.id),
+                )
+            orders = [replace(o, duration_minutes=o.duration_minutes or purchase.duration_minutes) for o in orders]
         return orders

@@ -31,6 +31,7 @@ class OrderRecord:
     card_message_id: int | None
     section: str = ""
     plan: str = ""  # the plan in words, where the provider sells plans (GotSMS)
+    duration_minutes: int | None = None  # the rental's length as its confirmation card said
     auto_renew: bool | None = None  # as the provider last said; None = unknown or not applicable
 
     @classmethod
@@ -52,6 +53,7 @@ class OrderRecord:
             card_message_id=row["card_message_id"],
             section=row["section"],
             plan=row["plan"],
+            duration_minutes=row["duration_minutes"],
             auto_renew=None if row["auto_renew"] is None else bool(row["auto_renew"]),
         )
 

@@ -148,3 +148,15 @@ async def test_every_stored_sms_of_a_long_number_is_in_messages_a_page_at_a_time
     older = await chat.expect("(older)")
     assert "40000" in older.text and "40001" in older.text and "40002" not in older.text
     assert "Older ▶" not in older.button_labels
+
+
+async def test_the_order_card_says_the_duration_in_the_confirmation_cards_words(
+    bot: Any, nonvoip: NonVoipSimulator, chat: Chat
+) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("10.00"))
+    await chat.connect_nonvoip()
+    confirmation = await chat.open_nonvoip_confirmation("10-minutes", "Instagram")
+    assert "Duration: 10 minutes" in confirmation.text
+    chat.press("Confirm")
+    card = await chat.expect("waiting for the SMS")
+    assert "Duration: 10 minutes" in card.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, tzinfo
 from html import escape
 
-from handlers.texts.common import clip_message, escaped_clip, money, phone, provider_name, time_left
+from handlers.texts.common import clip_message, duration_words, escaped_clip, money, phone, provider_name, time_left
 from handlers.zones import local_time, short_time, zone_label
 from providers.models import Action, OrderStatus
 from providers.registry import capabilities_of
@@ -35,6 +35,8 @@ def order_card(order: OrderRecord, codes: list[str], zone: tzinfo = UTC, account
     ]
     if order.plan:
         lines.append(f"Plan: {escape(order.plan)}")
+    elif order.duration_minutes:  # in the confirmation card's words
+        lines.append(f"Duration: {duration_words(order.duration_minutes)}")
     # A code arrived: never "waiting for the SMS", whatever the provider's status says.
     status = OrderStatus.RECEIVED if codes and order.status is OrderStatus.WAITING else order.status
     lines += [
