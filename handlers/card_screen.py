@@ -36,3 +36,15 @@ async def show_card(
     shown = await show(update, text, markup)
     if delivery is not None and shown is not None and shown.message_id != order.card_message_id:
         await delivery.attach_card(order, shown.message_id)
+
+
+async def show_over_card(
+    update: Update, services: Services, order: OrderRecord, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """A screen of the order's own (a paid action's card, a question, a list) in place of its card:
+    until the card comes back (`show_card` with `delivery`), that message is no longer the card the
+    poller keeps up to date, so a code arriving meanwhile does not wipe the screen (the code comes
+    as its own message)."""
+    shown = await show(update, text, markup)
+    if shown is not None:
+        await services.orders.detach_card(order.chat_id, shown.message_id)

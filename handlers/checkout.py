@@ -55,7 +55,7 @@ async def drop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if await services.purchases.transition(purchase.id, chat_id, state, PurchaseState.DROPPED):
             await answer(update, texts.NOTHING_CHARGED if purchase.action else None)
             if purchase.action is not None:
-                await paid_actions.back_to_card(update, services, purchase)
+                await paid_actions.back_to_card(update, services, context.bot_data["delivery"], purchase)
             else:
                 await buy.back_to_list(update, context, purchase, texts.PURCHASE_DROPPED)
             return

@@ -8,7 +8,7 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers.card_screen import show_card
+from handlers.card_screen import show_card, show_over_card
 from handlers.delivery import Delivery
 from handlers.services import Services, get_services
 from handlers import callbacks as cb
@@ -104,7 +104,7 @@ async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if action is Action.RENEW and durations and option not in durations:
         # Providers that renew for a chosen duration: offer the durations first.
         await answer(update)
-        await show(update, texts.choose_renewal(order), keyboards.renew_durations(order, durations))
+        await show_over_card(update, services, order, texts.choose_renewal(order), keyboards.renew_durations(order, durations))
         return
     # No lock in memory: whatever the poller does meanwhile, every SMS is stored once (database
     # dedup) and a final status never changes, so an action and a poll may run side by side.

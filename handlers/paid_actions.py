@@ -16,7 +16,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import keyboards, texts
-from handlers.card_screen import show_card
+from handlers.card_screen import show_card, show_over_card
 from handlers.common import answer, show
 from handlers.delivery import Delivery
 from handlers.services import Services
@@ -39,7 +39,8 @@ async def offer(
     price, what = await _quote(client, order, action, option)
     purchase = await services.purchases.create_action(order, action, option, price, what)
     await answer(update)
-    await show(update, texts.paid_action_card(order, what, price), keyboards.confirm_paid_action(purchase))
+    await show_over_card(update, services, order, texts.paid_action_card(order, what, price),
+                         keyboards.confirm_paid_action(purchase))
 
 
 async def _quote(client: ProviderClient, order: OrderRecord, action: Action, option: str | None) -> tuple[Decimal | None, str]:
@@ -87,10 +88,10 @@ async def place(
             await answer(update)
             await show(update, texts.purchase_unconfirmed(purchase), keyboards.order_card(order))
             return
-        await _failed(update, services, purchase, order, exc)
+        await _failed(update, services, delivery, purchase, order, exc)
         return
     except ProviderError as exc:
-        await _failed(update, services, purchase, order, exc)
+        await _failed(update, services, delivery, purchase, order, exc)
         return
     if not await services.purchases.finish_action(purchase):
         await answer(update)
@@ -109,7 +110,7 @@ async def place(
     await services.orders.extend(order.id, paid=_paid(purchase, remote), status=status, expires_at=remote.expires_at)
     await services.orders.set_auto_renew(order.id, reported_auto_renew(remote))  # a monthly plan has one
     updated = await services.orders.get(order.id, order.chat_id) or order
-    await show_card(update, services, updated)
+    await show_card(update, services, updated, delivery)
     await answer(update, texts.paid_action_done(purchase.action, updated, await chat_zone(services, order.chat_id)))
 
 
@@ -154,20 +155,21 @@ async def _new_order(
 
 
 async def _failed(
-    update: Update, services: Services, purchase: PurchaseRecord, order: OrderRecord, exc: ProviderError
+    update: Update, services: Services, delivery: Delivery, purchase: PurchaseRecord, order: OrderRecord,
+    exc: ProviderError
 ) -> None:
     await services.purchases.transition(
         purchase.id, purchase.chat_id, PurchaseState.PLACING, PurchaseState.FAILED, exc.user_message
     )
-    await show_card(update, services, order)
+    await show_card(update, services, order, delivery)
     await answer(update, exc.user_message[:190], alert=True)
 
 
-async def back_to_card(update: Update, services: Services, purchase: PurchaseRecord) -> None:
+async def back_to_card(update: Update, services: Services, delivery: Delivery, purchase: PurchaseRecord) -> None:
     """Cancel on a paid action's card: nothing is charged; the order's card again."""
     order = await services.orders.get(purchase.target_order_id or 0, purchase.chat_id)
     if order is None:
         await show(update, texts.PURCHASE_DROPPED, keyboards.main_menu())
         return
-    await show_card(update, services, order)
+    await show_card(update, services, order, delivery)
 

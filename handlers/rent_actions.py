@@ -5,11 +5,11 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers.card_screen import show_card
+from handlers.card_screen import show_card, show_over_card
 from handlers.delivery import Delivery
 from handlers.services import Services
 from handlers import keyboards, texts
-from handlers.common import answer, show
+from handlers.common import answer
 from handlers.zones import chat_zone, short_time
 from providers.base import RentManaging
 from providers.errors import ProviderError
@@ -49,7 +49,7 @@ async def perform(
         elif action is Action.AUTO_RENEW:
             await _toggle_auto_renewal(update, services, delivery, client, order)
         elif action is Action.EXTEND:
-            await _extend(update, client, order)
+            await _extend(update, services, client, order)
         elif action is Action.REFUND:
             await _refund(update, services, delivery, client, order, option)
         elif action is Action.MESSAGES:
@@ -71,14 +71,15 @@ async def _toggle_auto_renewal(
     await answer(update, texts.auto_renewal(enabled))
 
 
-async def _extend(update: Update, client: RentManaging, order: OrderRecord) -> None:
+async def _extend(update: Update, services: Services, client: RentManaging, order: OrderRecord) -> None:
     """The longer plans the rent can move to, each with its price; a tap opens its Confirm card."""
     targets = [(texts.plan_label(p), p.id) for p in await client.extension_plans(order.remote_id)]
     if not targets:
         await answer(update, texts.NO_EXTENSION, alert=True)
         return
     await answer(update)
-    await show(update, texts.choose_extension(order), keyboards.order_options(order, Action.EXTEND, targets))
+    await show_over_card(update, services, order, texts.choose_extension(order),
+                         keyboards.order_options(order, Action.EXTEND, targets))
 
 
 async def _refund(
@@ -88,7 +89,8 @@ async def _refund(
     """Asks first; the provider decides whether a refund is allowed and says why not."""
     if option != _YES:
         await answer(update)
-        await show(update, texts.refund_question(order), keyboards.order_options(order, Action.REFUND, [("Yes, refund", _YES)]))
+        await show_over_card(update, services, order, texts.refund_question(order),
+                             keyboards.order_options(order, Action.REFUND, [("Yes, refund", _YES)]))
         return
     remote = await client.refund(order.remote_id)
     updated = await delivery.apply(order, remote, announce_end=False)
@@ -108,7 +110,7 @@ async def _messages(
         for m in page.messages
     ]
     options = [("Older ▶", page.next_before_id)] if page.next_before_id else []
-    await show(update, texts.number_messages(order, lines, before_id is not None, zone),
+    await show_over_card(update, services, order, texts.number_messages(order, lines, before_id is not None, zone),
                keyboards.order_options(order, Action.MESSAGES, options))
 
 
@@ -124,5 +126,5 @@ async def _stored_messages(update: Update, services: Services, order: OrderRecor
         for m in page
     ]
     options = [("Older ▶", str(page[-1].id))] if more and page else []
-    await show(update, texts.number_messages(order, lines, before_id is not None, zone),
+    await show_over_card(update, services, order, texts.number_messages(order, lines, before_id is not None, zone),
                keyboards.order_options(order, Action.MESSAGES, options))

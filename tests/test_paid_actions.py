@@ -119,3 +119,25 @@ async def test_gotsms_extend_shows_the_plan_price_and_moves_once(
     shown = chat.tg.messages(chat.chat_id)[-1]
     assert "Plan: 1 month" in shown.text
     assert f"${rent.price.quantize(Decimal('0.01'))}" in shown.text and rent.price > day_price
+
+
+async def test_a_code_arriving_while_a_paid_card_is_open_does_not_wipe_it(
+    bot: Any, nonvoip: NonVoipSimulator, chat: Chat
+) -> None:
+    nonvoip.add_account(NONVOIP_EMAIL, NONVOIP_PASSWORD, Decimal("20.00"))
+    await chat.connect_nonvoip()
+    await chat.buy_nonvoip("1-day", "Telegram")
+    (order,) = nonvoip.orders_of(NONVOIP_EMAIL)
+    chat.press("Renew")
+    await chat.expect("for how long")
+    chat.press("Renew 1 day")
+    card = await chat.expect("Renew for 1 day")
+    nonvoip.receive_sms(order.order_id, "Telegram code 919191")
+    await chat.expect("🔑 919191")  # the code comes as its own message
+    await ticks(bot, 3)
+    screen = next(m for m in chat.tg.messages(chat.chat_id) if m.message_id == card.message_id)
+    assert "Renew for 1 day" in screen.text and "Confirm" in screen.button_labels  # still the paid card
+    chat.tg.press_button(chat.chat_id, "Cancel", message_id=card.message_id)
+    back = await chat.expect("code received")
+    assert back.message_id == card.message_id and "919191" in back.text  # the card, up to date
+    assert nonvoip.request_count("/api/renew") == 0
