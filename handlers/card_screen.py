@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup, Update
@@ -10,6 +11,7 @@ from handlers import accounts, keyboards, texts
 from handlers.common import show
 from handlers.services import Services
 from handlers.zones import chat_zone
+from providers.models import OrderStatus
 from storage.records import OrderRecord
 
 if TYPE_CHECKING:  # delivery renders cards with `card_screen` too
@@ -19,6 +21,9 @@ if TYPE_CHECKING:  # delivery renders cards with `card_screen` too
 async def card_screen(services: Services, order: OrderRecord) -> tuple[str, InlineKeyboardMarkup]:
     """The card's text (its latest codes, times in the chat's zone) and its buttons."""
     codes = (await services.messages.codes_by_order([order.id])).get(order.id, [])
+    if codes and order.status is OrderStatus.WAITING:
+        # A code arrived: text and buttons both follow "code received", whatever the snapshot says.
+        order = replace(order, status=OrderStatus.RECEIVED)
     zone = await chat_zone(services, order.chat_id)
     gone = await accounts.gone_card(services, order)
     if gone is not None:  # its account is disconnected or replaced: the card says so

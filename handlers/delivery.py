@@ -163,14 +163,14 @@ class Delivery:
             await self.update_card(current)
 
     async def update_card(self, order: OrderRecord) -> None:
-        """Edit the message that shows the order. Which message that is, is read now, not from the
-        snapshot the caller had: a card attached meanwhile (attach_card writes, then reads the
-        status; this writes the status, then reads the card) is never missed by both sides."""
-        stored = await self._services.orders.by_id(order.id)
-        card_message_id = stored.card_message_id if stored is not None else order.card_message_id
-        if card_message_id is None:
+        """Edit the message that shows the order. The order is read now, not taken from the caller's
+        snapshot: a card attached meanwhile (attach_card writes, then reads the status; this writes
+        the status, then reads the card) is never missed by both sides."""
+        # Drawn from the order as stored now, not from the caller's snapshot: its status may have
+        # moved meanwhile (a code, a tap), and text and buttons must agree.
+        order = await self._services.orders.by_id(order.id) or order
+        if order.card_message_id is None:
             return
-        order = replace(order, card_message_id=card_message_id)
         text, markup = await card_screen(self._services, order)
         try:
             await self._bot.edit_message_text(
