@@ -146,7 +146,7 @@ async def _perform(
     except ProviderError as exc:
         # The card comes back (whatever question was on the screen), then the reason.
         await show_card(update, services, await services.orders.get(order.id, order.chat_id) or order, delivery)
-        await answer(update, exc.user_message[:190], alert=True)
+        await answer(update, texts.action_refused(order.provider, exc.user_message), alert=True)
         return
     await show_card(update, services, await services.orders.get(order.id, order.chat_id) or order, delivery)
     # Answered last, so the answer means the whole action (card included) is finished.
@@ -166,7 +166,7 @@ async def _offer_paid(
         await paid_actions.offer(update, services, client, order, action, option)
     except ProviderError as exc:
         await show_card(update, services, order, context.bot_data["delivery"])
-        await answer(update, exc.user_message[:190], alert=True)
+        await answer(update, texts.action_refused(order.provider, exc.user_message), alert=True)
 
 
 async def _finish(client: ProviderClient, action: Action, remote_id: str) -> RemoteOrder:

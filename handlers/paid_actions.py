@@ -162,7 +162,7 @@ async def _failed(
         purchase.id, purchase.chat_id, PurchaseState.PLACING, PurchaseState.FAILED, exc.user_message
     )
     await show_card(update, services, order, delivery)
-    await answer(update, exc.user_message[:190], alert=True)
+    await answer(update, texts.action_refused(order.provider, exc.user_message), alert=True)
 
 
 async def back_to_card(update: Update, services: Services, delivery: Delivery, purchase: PurchaseRecord) -> None:

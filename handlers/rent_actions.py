@@ -57,7 +57,7 @@ async def perform(
     except ProviderError as exc:
         # A question answered by an alert (a refused refund) leaves the screen: the card comes back.
         await show_card(update, services, await services.orders.get(order.id, order.chat_id) or order, delivery)
-        await answer(update, exc.user_message[:190], alert=True)
+        await answer(update, texts.action_refused(order.provider, exc.user_message), alert=True)
 
 
 async def _toggle_auto_renewal(

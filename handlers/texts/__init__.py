@@ -8,6 +8,7 @@ from handlers.texts.common import (
 from handlers.texts.chat import (
     CANCELLED, EDITED_MESSAGE, FOREIGN_BUTTON, HELP, INTERNAL_ERROR, NOTHING_TO_CANCEL, NOT_ALLOWED,
     NOT_YOUR_ORDER, OUTDATED_BUTTON, PRIVATE_ONLY, STEP_ENDED, UNKNOWN_TEXT, private_chat_only,
+    action_refused,
     provider_error, welcome,
 )
 from handlers.texts.accounts import (
@@ -42,7 +43,8 @@ __all__ = [
     "MESSAGE_LIMIT", "clip_message", "duration_words", "escaped_clip", "money", "phone", "provider_name",
     "time_left", "CANCELLED", "EDITED_MESSAGE", "FOREIGN_BUTTON", "HELP", "INTERNAL_ERROR",
     "NOTHING_TO_CANCEL", "NOT_ALLOWED", "NOT_YOUR_ORDER", "OUTDATED_BUTTON", "PRIVATE_ONLY", "STEP_ENDED",
-    "UNKNOWN_TEXT", "private_chat_only", "provider_error", "welcome", "ACCOUNT_SWITCH_EXPIRED", "CHECKING",
+    "UNKNOWN_TEXT", "private_chat_only", "action_refused",
+    "provider_error", "welcome", "ACCOUNT_SWITCH_EXPIRED", "CHECKING",
     "CHOOSE_PROVIDER_CONNECT", "CREDENTIAL_OUTSIDE_STEP", "DISCONNECTED", "DISCONNECT_KEPT",
     "GOTSMS_ASK_TOKEN", "KIWI_ASK_KEY", "NONVOIP_ASK_EMAIL", "NONVOIP_ASK_PASSWORD", "NO_PROVIDERS",
     "SECRET_DELETED_NOTE", "account_gone_line", "account_switch_kept", "account_switch_question", "balances",

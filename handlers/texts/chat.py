@@ -46,6 +46,11 @@ def welcome(first_name: str | None, connected: bool) -> str:
     return f"{hello} {lead}"
 
 
+def action_refused(provider: ProviderId, reason: str) -> str:
+    """A provider's refusal of an order action, as an alert (plain text, within its 200 characters)."""
+    return f"{provider_name(provider)} did not do it: {reason.strip().rstrip('.')}."[:190]
+
+
 def provider_error(provider: ProviderId, reason: str) -> str:
     """A provider's refusal in a sentence, whichever screen met it."""
     return f"⚠️ {provider_name(provider)} could not do this: {escape(reason.rstrip('.'))}.\nTry again in a moment, or go back."
