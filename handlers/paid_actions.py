@@ -10,6 +10,7 @@ idempotency key; the others are sent once, and an ambiguous failure is told plai
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from decimal import Decimal
 
 from telegram import Update
@@ -141,6 +142,9 @@ async def _new_order(
 ) -> None:
     """The renewal is a new order with its own card; the old card shows the old session's end."""
     new_order = await services.orders.add(old.chat_id, old.provider, remote, old.section)
+    if old.duration_minutes is not None:  # the same kind of session: its length in the same words
+        await services.orders.set_duration(new_order.id, old.duration_minutes)
+        new_order = replace(new_order, duration_minutes=old.duration_minutes)
     if not old.status.is_final:
         await services.orders.update_status(old.id, OrderStatus.COMPLETED)
     refreshed = await services.orders.get(old.id, old.chat_id)

@@ -145,6 +145,10 @@ class OrderStore:
             "UPDATE orders SET card_message_id = ? WHERE id = ?", (message_id, order_id)
         )
 
+    async def set_duration(self, order_id: int, minutes: int | None) -> None:
+        """A renewal that is a new order keeps its predecessor's length (the card's Duration)."""
+        await self._db.execute("UPDATE orders SET duration_minutes = ? WHERE id = ?", (minutes, order_id))
+
     async def detach_card(self, chat_id: int, message_id: int) -> None:
         """Message `message_id` now shows something else (the orders list): no order's card is
         kept up to date there any more."""

@@ -44,6 +44,8 @@ async def test_a_kiwi_renewal_shows_its_price_and_renews_once_under_a_double_tap
     await ticks(bot, 2)
     assert len(kiwi.rentals_of(KIWI_KEY)) == 2
     assert kiwi.balance_of(KIWI_KEY) == Decimal("10.00") - 2 * rental.price
+    renewed = next(m for m in chat.tg.messages(chat.chat_id) if m.message_id == card.message_id)
+    assert "waiting for the SMS" in renewed.text and "Duration: 20 minutes" in renewed.text  # as its first card said
 
 
 async def test_a_nonvoip_reuse_needs_its_own_confirm_and_charges_once(
