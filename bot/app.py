@@ -162,13 +162,21 @@ def _announce_sandbox(app: App) -> None:
 
 
 @asynccontextmanager
-async def running(app: App, *, poll_timeout: float = 1.0) -> AsyncIterator[App]:
-    """Run the application inside the caller's event loop (tests, benchmark), as run_polling would."""
+async def running(
+    app: App, *, poll_timeout: float = 1.0, webhook: dict[str, Any] | None = None
+) -> AsyncIterator[App]:
+    """Run the application inside the caller's event loop (tests, benchmark), as run_polling would,
+    or as run_webhook would with `webhook` (the options `python -m bot` passes, `webhook_options`)."""
     await app.initialize()
     assert app.post_init is not None
     await app.post_init(app)
     assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=int(max(1, poll_timeout)), allowed_updates=Update.ALL_TYPES)
+    if webhook is not None:
+        await app.updater.start_webhook(**webhook)
+    else:
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=int(max(1, poll_timeout)), allowed_updates=Update.ALL_TYPES
+        )
     await app.start()
     try:
         yield app

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import httpx
 import pytest
 from telegram.ext import Application
 
 from bot.__main__ import WEBHOOK_PATH, webhook_options
-from bot.app import build_application
+from bot.app import build_application, running
 from bot.config import Settings, derive_webhook_secret
 from bot.logging_setup import REDACTOR, setup_logging
 from handlers.services import SERVICES_KEY, Services
@@ -36,23 +37,9 @@ def webhook_settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings(webhook_url=f"http://127.0.0.1:{port}", webhook_listen="127.0.0.1", webhook_port=port)
 
 
-@asynccontextmanager
-async def serving_webhook(settings: Settings) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+def serving_webhook(settings: Settings) -> AbstractAsyncContextManager[Any]:
     """The bot as `python -m bot` runs it with PUBLIC_URL set, inside the test's event loop."""
-    app = build_application(settings)
-    await app.initialize()
-    assert app.post_init is not None and app.updater is not None
-    await app.post_init(app)
-    await app.updater.start_webhook(**webhook_options(settings))
-    await app.start()
-    try:
-        yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+    return running(build_application(settings), webhook=webhook_options(settings))
 
 
 def _update(update_id: int, chat_id: int, text: str) -> dict[str, object]:
