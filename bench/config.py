@@ -48,6 +48,7 @@ class Config:
     warmup: float
     drain: float
     seed: int
+    profile: str | None = None  # cProfile the bot into this file (call counts; inflates its CPU)
 
 
 def _dest(flag: str) -> str:
@@ -64,6 +65,8 @@ def parse_args(argv: list[str] | None = None, description: str = "") -> Config:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of polling before the first SMS")
     parser.add_argument("--drain", type=float, default=15.0, help="max seconds to wait for late codes")
     parser.add_argument("--seed", type=int, default=1, help="random seed (arrival moments, codes)")
+    parser.add_argument("--profile", default=None, metavar="PATH",
+                        help="run the bot under cProfile, stats written to PATH (its CPU figures are then inflated)")
     args = vars(parser.parse_args(argv))
     sizes: dict[ProviderId, ScenarioSize] = {}
     for option in SIZE_OPTIONS:
@@ -76,4 +79,5 @@ def parse_args(argv: list[str] | None = None, description: str = "") -> Config:
         parser.error("nothing to measure: every scenario has 0 orders")
     if args["duration"] <= 0 or args["poll_interval"] < 0.05:
         parser.error("duration must be > 0 and poll-interval >= 0.05")
-    return Config(sizes, args["poll_interval"], args["duration"], args["warmup"], args["drain"], args["seed"])
+    return Config(sizes, args["poll_interval"], args["duration"], args["warmup"], args["drain"], args["seed"],
+                  args["profile"])

@@ -17,7 +17,7 @@ BOT_ENV_VARS = (
     "TELEGRAM_BOT_TOKEN", "BOT_ENCRYPTION_KEY", "DATABASE_PATH", "TELEGRAM_API_BASE_URL",
     "NONVOIP_BASE_URL", "KIWI_BASE_URL", "GOTSMS_BASE_URL", "POLL_INTERVAL_SECONDS",
     "PROVIDER_TIMEOUT_SECONDS", "ALLOWED_USER_IDS", "WEBHOOK_URL", "WEBHOOK_LISTEN",
-    "WEBHOOK_PORT", "WEBHOOK_SECRET", "LOG_LEVEL",
+    "WEBHOOK_PORT", "WEBHOOK_SECRET", "LOG_LEVEL", "PUBLIC_URL", "CALLBACK_SAFETY_POLL_SECONDS",
 )
 
 
@@ -58,15 +58,16 @@ class BotProcess:
         self._sampler = asyncio.create_task(self._sample_rss())
 
     @classmethod
-    async def start(cls, workdir: Path, env_values: dict[str, str]) -> "BotProcess":
+    async def start(cls, workdir: Path, env_values: dict[str, str], profile: str | None = None) -> "BotProcess":
         env = {k: v for k, v in os.environ.items() if k not in BOT_ENV_VARS}
         env.update(env_values)
         # cwd is the temp dir; the package comes from PYTHONPATH.
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)
         log_path = workdir / "bot.log"
+        profiler = ["-m", "cProfile", "-o", str(Path(profile).resolve())] if profile else []
         with open(log_path, "wb") as log:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=workdir, env=env,
+                sys.executable, *profiler, "-m", "bot", cwd=workdir, env=env,
                 stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
             )
         return cls(proc, log_path)

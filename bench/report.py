@@ -14,6 +14,8 @@ from bench.stats import latency_line, verdict
 
 TARGET_RSS_MB = 120.0  # the bot's peak RSS (stated for N=1000, M=100)
 BOT_LOG_TAIL = 10
+TARGET_BOT_CPU = 0.60  # share of one core, stated for the default mix at POLL_INTERVAL_SECONDS=1
+SKIPPED_TICK = "maximum number of running instances reached"  # APScheduler: a tick still running
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,12 @@ def print_report(cfg: Config, results: Sequence[ScenarioResult], facts: RunFacts
     rows = [row for r in results for row in (*r.figures.targets, _exactly_once_row(r))]
     rows.append(TargetRow(f"peak RSS <= {TARGET_RSS_MB:.0f} MB", f"{facts.peak_rss_mb:.1f} MB",
                           facts.peak_rss_mb <= TARGET_RSS_MB))
+    if facts.bot_cpu is not None:
+        share = facts.bot_cpu / facts.phase_seconds
+        rows.append(TargetRow(f"bot CPU < {TARGET_BOT_CPU:.0%} of a core", f"{share:.0%}", share < TARGET_BOT_CPU,
+                              "(during the SMS phase; other load on the machine counts too)"))
+    skipped = sum(SKIPPED_TICK in line for line in facts.bot_warnings)
+    rows.append(TargetRow("no skipped poll tick", f"{skipped:d}", skipped == 0, "(APScheduler's skipped runs)"))
     for row in rows:
         print(_target_line(row))
     for r in results:

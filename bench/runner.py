@@ -16,6 +16,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 from bench.accounting import Sends, delivered, drain, sent_codes
+from bench.callback_setup import CallbackOptions, callback_rows, enable_callbacks, stored_sources, wait_listening
 from bench.arrivals import Arrival, expected_by_scenario, inject, plan_arrivals
 from bench.config import Config
 from bench.process import BotProcess, self_cpu_seconds
@@ -86,7 +87,7 @@ def scenario_results(active: list[Scenario[Any]], phase: SmsPhase, found: Sends,
     return results
 
 
-async def run(cfg: Config) -> int:
+async def run(cfg: Config, callbacks: CallbackOptions | None = None) -> int:
     rng = random.Random(cfg.seed)
     scenarios = [cls(cfg.sizes[cls.provider], cfg) for cls in SCENARIOS]
     active = [s for s in scenarios if s.active]
@@ -107,11 +108,19 @@ async def run(cfg: Config) -> int:
                 scenario.targets = await seed(scenario, tg, db_path, fernet_key, endpoints)
                 print(f"seeded {len(scenario.targets)} {scenario.what} over {len(scenario.chat_ids)} chats/accounts "
                       f"in {time.monotonic() - t_seed:.1f}s {scenario.seed_note()}".rstrip())
+            env = bot_env(cfg, tg, scenarios, db_path, fernet_key)
+            if callbacks is not None:
+                hooked = await enable_callbacks(active, db_path, fernet_key, endpoints, callbacks)
+                print(f"callbacks set up for {hooked} accounts -> {callbacks.public_url}/hooks/...; "
+                      f"safety-net polling every {callbacks.safety_poll:g}s")
+                env.update(callbacks.env())
             for scenario in scenarios:
                 scenario.mark_bot_start()
-            bot = await BotProcess.start(tmp, bot_env(cfg, tg, scenarios, db_path, fernet_key))
+            bot = await BotProcess.start(tmp, env, cfg.profile)
             try:
                 waited = await bot.wait_until(lambda: all(s.has_polled() for s in active))
+                if callbacks is not None:
+                    await wait_listening(callbacks, bot)
                 print(f"bot pid {bot.pid} polling after {waited:.2f}s")
                 phase = await sms_phase(cfg, rng, active, tg, bot)
                 bot.read_peak()
@@ -119,6 +128,7 @@ async def run(cfg: Config) -> int:
                 exit_code = await bot.stop()
             bot_end = time.monotonic()
             warnings = bot.warnings()
+            sources = await stored_sources(db_path) if callbacks is not None else None
     finally:
         await tg.stop()
         for scenario in reversed(servers):
@@ -126,6 +136,15 @@ async def run(cfg: Config) -> int:
 
     found = sent_codes(tg, [chat for s in active for chat in s.chat_ids])
     results = scenario_results(active, phase, found, Phase(phase.start, phase.end, cfg.poll_interval, bot_end))
+    if sources is not None:
+        for result in results:
+            provider = result.scenario.provider.value
+            by_path = {source: n for (p, source), n in sources.items() if p == provider}
+            result.figures.details.append(
+                f"{result.scenario.label} SMS stored by  " + ", ".join(f"{k}: {v}" for k, v in sorted(by_path.items()))
+                + "  (the first path to store a code; the other path's copy was refused as a duplicate)")
+            if result.scenario.provider.value in ("kiwi", "nonvoip"):
+                result.figures.targets.extend(callback_rows(result.scenario.label, result.delivered))
     print_report(cfg, results, RunFacts(
         not_injected=phase.not_injected,
         drain_waited=phase.drain_waited,

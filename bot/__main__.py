@@ -27,25 +27,6 @@ def _settings_or_exit(env: dict[str, str] | None = None) -> Settings:
         raise SystemExit(2) from None
 
 
-WEBHOOK_PATH = "telegram"
-
-
-def webhook_options(settings: Settings) -> dict[str, Any]:
-    """How the webhook server is started (run_webhook here, updater.start_webhook in tests):
-    Telegram posts to <PUBLIC_URL>/telegram with the secret header; anything else gets 403."""
-    from telegram import Update
-
-    assert settings.webhook_url and settings.webhook_secret, "webhook mode always has a secret"
-    return {
-        "listen": settings.webhook_listen,
-        "port": settings.webhook_port,
-        "url_path": WEBHOOK_PATH,
-        "webhook_url": f"{settings.webhook_url.rstrip('/')}/{WEBHOOK_PATH}",
-        "secret_token": settings.webhook_secret,
-        "allowed_updates": Update.ALL_TYPES,
-    }
-
-
 def _run(settings: Settings, *, sandbox: bool = False) -> None:
     from telegram import Update
 
@@ -54,9 +35,22 @@ def _run(settings: Settings, *, sandbox: bool = False) -> None:
     setup_logging(settings.log_level, settings.secrets)
     app = build_application(settings, sandbox=sandbox)
     if settings.webhook_url:
-        app.run_webhook(**webhook_options(settings))
+        _serve_webhook(app, settings)
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+def _serve_webhook(app: Any, settings: Settings) -> None:
+    """PUBLIC_URL set: our one web server (bot/web) takes Telegram's updates and the providers'
+    callbacks; PTB's Updater stays idle (its custom-webhook pattern)."""
+    from bot.web.serve import serve
+    from bot.web.server import WebServerError
+
+    try:
+        asyncio.run(serve(app, settings))
+    except WebServerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def _sandbox_env() -> dict[str, str]:
@@ -77,10 +71,12 @@ async def _rotate(settings: Settings) -> int:
     from storage.credentials import CredentialStore
     from storage.crypto import SecretBox
     from storage.database import Database
+    from storage.hooks import HookStore
 
     db = await Database.open(settings.database_path)
+    box = SecretBox(settings.encryption_keys)
     try:
-        return await CredentialStore(db, SecretBox(settings.encryption_keys)).rotate_all()
+        return await CredentialStore(db, box).rotate_all() + await HookStore(db, box).rotate_all()
     finally:
         await db.close()
 

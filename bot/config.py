@@ -16,6 +16,7 @@ DEFAULT_TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_NONVOIP_BASE_URL = "https://nonvoipusnumber.com/manager"
 DEFAULT_KIWI_BASE_URL = "https://kiwisms.com"
 DEFAULT_GOTSMS_BASE_URL = "https://app.gotsms.org"
+DEFAULT_CALLBACK_SAFETY_POLL_SECONDS = 30.0
 
 # BotFather tokens look like "123456789:AAH...": digits, a colon, 30+ url-safe characters.
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
@@ -59,6 +60,8 @@ class Settings:
     log_level: str = "INFO"
     # How long a sender holds an outbox row before another may send it (its holder died).
     outbox_lease_seconds: float = 30.0
+    # An account whose provider callbacks work is polled only this often (the safety net).
+    callback_safety_poll_seconds: float = DEFAULT_CALLBACK_SAFETY_POLL_SECONDS
 
     def __post_init__(self) -> None:
         # Webhook mode is never unauthenticated, however the settings were built.
@@ -196,4 +199,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_secret=_webhook_secret(env, token, webhook_url),
         log_level=_log_level(env),
         outbox_lease_seconds=_seconds(env, "OUTBOX_LEASE_SECONDS", 30.0, 1, 3600),
+        callback_safety_poll_seconds=_seconds(
+            env, "CALLBACK_SAFETY_POLL_SECONDS", DEFAULT_CALLBACK_SAFETY_POLL_SECONDS, 0.1, 3600
+        ),
     )

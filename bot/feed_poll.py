@@ -41,10 +41,10 @@ async def poll_feed(
 ) -> None:
     assert isinstance(client, ProviderClient)
     provider = client.provider
-    recovery_since = await services.feed_recovery.pending_since(chat_id, provider)
-    if not orders and recovery_since is None and not purchases_pending:
+    if not orders and not purchases_pending and await services.feed_recovery.pending_since(chat_id, provider) is None:
         return
-    await services.feed_recovery.begin(chat_id, provider)  # before the answer that marks SMS read
+    # Recorded before the answer that marks SMS read; an earlier unfinished read is recovered.
+    recovery_since = await services.feed_recovery.begin(chat_id, provider)
     items = await client.unread_messages(mark_as_read=True)
     unmatched = await _store_feed(services, delivery, chat_id, provider, orders, known, items)
     if recovery_since is not None:

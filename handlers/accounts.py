@@ -22,6 +22,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from handlers import account_callbacks as account_cb
+from handlers import callback_setup
 from handlers import keyboards, texts
 from handlers.common import answer, chat_id_of, show
 from handlers.services import Services, get_services
@@ -178,12 +179,24 @@ async def store_connection(
     was_connected = await services.credentials.load(chat_id, provider) is not None
     await services.credentials.save(chat_id, provider, credentials)
     services.forget_client(chat_id, provider)
+    if not same_account:  # another account's callbacks must not reach this one: a new URL
+        await callback_setup.forget(services, chat_id, provider)
     await store.remember(chat_id, provider, store.fingerprint(provider, identity_of(provider, credentials)),
                          new_account=not same_account)
     if same_account and not was_connected and before:
         await redraw_cards(bot, services, before, disconnected=None)
     elif not same_account and before:
         await redraw_cards(bot, services, before, disconnected=False)
+
+
+async def connected_screen(
+    services: Services, chat_id: int, provider: ProviderId, balance: Decimal
+) -> tuple[str, InlineKeyboardMarkup]:
+    """"Connected, balance $X", with the account's instant codes (registered now where the provider
+    takes a URL, offered where the person sets them up)."""
+    line, setup = await callback_setup.after_connect(services, chat_id, provider)
+    text = texts.connected(provider, balance)
+    return (text if line is None else f"{text}\n{line}"), keyboards.connected_screen(setup)
 
 
 def ask_later(context: ContextTypes.DEFAULT_TYPE, chat_id: int, provider: ProviderId,
@@ -225,4 +238,4 @@ async def account_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await store_connection(context.bot, services, store_of(context), chat_id, tap.provider, waiting.credentials,
                            same_account=False)
     logger.info("chat %s connected another %s account", chat_id, tap.provider.value)
-    await show(update, texts.connected(tap.provider, waiting.balance), keyboards.main_menu())
+    await show(update, *await connected_screen(services, chat_id, tap.provider, waiting.balance))

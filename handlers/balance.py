@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from handlers.services import Services, get_services
 from handlers import callbacks as cb
-from handlers import accounts, keyboards, texts
+from handlers import accounts, callback_setup, keyboards, texts
 from handlers.common import answer, chat_id_of, clear_pending_step, show
 from providers.errors import ProviderError
 from providers.models import ProviderId
@@ -53,7 +53,7 @@ async def providers_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if not lines:
         await show(update, texts.NO_PROVIDERS, keyboards.connect_providers())
         return
-    await show(update, texts.providers_overview(lines), keyboards.providers_list([p for p, _ in lines]))
+    await show(update, *await callback_setup.providers_screen(get_services(context), chat_id_of(update), lines))
 
 
 async def disconnect_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -78,6 +78,7 @@ async def disconnect_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     active = await accounts.followed_orders(services, store, chat_id, provider)
     removed = await services.credentials.delete(chat_id, provider)
     services.forget_client(chat_id, provider)
+    await callback_setup.forget(services, chat_id, provider)  # the old callback URL stops working
     await answer(update, None if removed else "It was not connected.")
     await show(update, texts.DISCONNECTED.format(provider=texts.provider_name(provider)), keyboards.after_disconnect())
     if removed and active:

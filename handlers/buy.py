@@ -20,9 +20,11 @@ from handlers.buy_list import (
     remember_sections,
     render_services,
     section_title,
+    sections_of,
     tapped_message_id,
     update_step,
 )
+from handlers.catalogue_cache import catalogue_cache
 from handlers.common import BuyStep, answer, chat_id_of, clear_pending_step, load_pending_step, show
 from handlers.services import Services, get_services
 from providers.base import PlanCatalogue
@@ -74,7 +76,7 @@ async def provider_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if client is None:
         return
     try:
-        sections = await client.list_sections()
+        sections = await sections_of(context, client)
     except ProviderError as exc:
         await _provider_failed(update, tap.provider, exc, cb.menu("buy"))
         return
@@ -144,7 +146,7 @@ async def offer_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await _refresh_list(update, context, provider, section, _GONE_SERVICE)
         return
     if capabilities_of(provider).chooses_plan and isinstance(client, PlanCatalogue):
-        await show_plans(update, client, provider, section, offer.service_id, offer.name)
+        await show_plans(update, context, client, provider, section, offer.service_id, offer.name)
         return
     title = await section_title(context, client, section)
     await _show_card(update, services, provider, (offer,), title, country_of(provider, title, offer))
@@ -171,12 +173,18 @@ def sorted_plans(plans: list[Plan]) -> list[Plan]:
 
 
 async def show_plans(
-    update: Update, catalogue: PlanCatalogue, provider: ProviderId, section: str, service_id: str, name: str,
-    notice: str | None = None,
+    update: Update, context: ContextTypes.DEFAULT_TYPE, catalogue: PlanCatalogue, provider: ProviderId,
+    section: str, service_id: str, name: str, notice: str | None = None,
 ) -> None:
-    """GotSMS: the service's plans of this billing type, with country, duration, price and renewal."""
+    """GotSMS: the service's plans of this billing type, with country, duration, price and renewal
+    (remembered briefly like the services list; a plan's tap prices it from a fresh list)."""
+
+    async def fetch() -> list[Plan]:
+        return await catalogue.service_plans(service_id, section)
+
     try:
-        found = sorted_plans(await catalogue.service_plans(service_id, section))
+        key = (id(catalogue), "plans", section, service_id)
+        found = sorted_plans(await catalogue_cache(context).get(key, catalogue, fetch))
     except ProviderError as exc:
         await _provider_failed(update, provider, exc, cb.buy_page(provider, section, 0))
         return
@@ -342,7 +350,7 @@ async def back_to_list(update: Update, context: ContextTypes.DEFAULT_TYPE, purch
     if capabilities_of(provider).chooses_plan and isinstance(client, PlanCatalogue):
         section = purchase.section.partition(":")[0]  # a plan's kind is "billing_type:duration_type"
         service_id = purchase.service_ids[0] if purchase.service_ids else purchase.service
-        await show_plans(update, client, provider, section, service_id, purchase.service_name, notice)
+        await show_plans(update, context, client, provider, section, service_id, purchase.service_name, notice)
         return
     step = await update_step(update, context, provider, purchase.section, lambda s: s, tapped_message_id(update))
     await render_services(update, context, step, 0, notice)

@@ -9,7 +9,6 @@ section titles are cached in memory only.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from html import escape
 
@@ -20,6 +19,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from handlers import keyboards, texts
+from handlers.catalogue_cache import catalogue_cache
 from handlers.common import (
     BuyStep,
     chat_id_of,
@@ -36,8 +36,6 @@ from providers.registry import capabilities_of
 
 logger = logging.getLogger(__name__)
 
-_CATALOGUE_TTL = 60.0  # seconds a fetched service list is reused while paging
-_CATALOGUE_KEY = "catalogue"
 _TITLES_KEY = "section_titles"
 _STEP_RETRIES = 5
 # Where a section is not itself a country, the country its numbers are in (NonVoipUsNumber's
@@ -105,17 +103,20 @@ def remember_sections(context: ContextTypes.DEFAULT_TYPE, provider: ProviderId, 
 async def offers_of(
     context: ContextTypes.DEFAULT_TYPE, client: ProviderClient, section: str, fresh: bool = False
 ) -> list[Offer]:
-    """The section's services, reused for a minute so paging does not refetch (memory only),
-    the sold-out ones last (in the provider's order otherwise)."""
-    assert context.chat_data is not None
-    cache: dict[tuple[str, str], tuple[float, list[Offer]]] = context.chat_data.setdefault(_CATALOGUE_KEY, {})
-    key = (client.provider.value, section)
-    hit = cache.get(key)
-    if hit and not fresh and time.monotonic() - hit[0] < _CATALOGUE_TTL:
-        return hit[1]
-    offers = sorted(await client.list_offers(section), key=lambda o: o.stock == 0)
-    cache[key] = (time.monotonic(), offers)
-    return offers
+    """The section's services, remembered a minute so paging does not refetch
+    (handlers/catalogue_cache.py), the sold-out ones last (in the provider's order otherwise)."""
+
+    async def fetch() -> list[Offer]:
+        return sorted(await client.list_offers(section), key=lambda o: o.stock == 0)
+
+    key = (id(client), "offers", section)  # one client per chat and provider; the entry keeps it
+    return await catalogue_cache(context).get(key, client, fetch, fresh=fresh)
+
+
+async def sections_of(context: ContextTypes.DEFAULT_TYPE, client: ProviderClient) -> list[Section]:
+    """The provider's catalogue sections (a request at NonVoipUsNumber), remembered like offers."""
+    key = (id(client), "sections")
+    return await catalogue_cache(context).get(key, client, client.list_sections)
 
 
 async def section_title(context: ContextTypes.DEFAULT_TYPE, client: ProviderClient, section: str) -> str:

@@ -178,9 +178,15 @@ async def _unknown(
 ) -> None:
     """May have charged: reconciled by the poller where the provider can list orders; otherwise
     the chat is told plainly now, with where to check and a "buy again" that asks first."""
-    await services.purchases.transition(
+    moved = await services.purchases.transition(
         purchase.id, purchase.chat_id, PurchaseState.PLACING, PurchaseState.UNKNOWN, reason
     )
+    if not moved:
+        current = await services.purchases.get(purchase.id, purchase.chat_id)
+        if current is not None and current.state == PurchaseState.PLACED:
+            # Found meanwhile (a won-auction callback, the reconciler): its card is in the chat.
+            await show(update, texts.ALREADY_PLACED, keyboards.main_menu())
+            return
     if isinstance(client, OrderListing):
         await show(update, texts.PURCHASE_PENDING_CHECK, keyboards.main_menu())
         return

@@ -15,7 +15,7 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from handlers import accounts
+from handlers import accounts, callback_setup
 from handlers import callbacks as cb
 from handlers import keyboards, texts
 from handlers.common import (
@@ -111,6 +111,8 @@ async def credential_received(update: Update, context: ContextTypes.DEFAULT_TYPE
     assert chat is not None
     # One message of a chat at a time, in order: the email must be taken before the password.
     async with step_lock(chat.id):
+        if await callback_setup.take_secret(update, context):  # the kiwiSMS webhook secret's step
+            return
         taken = await _take(update, context)
     if taken is not None:
         provider, values, status = taken
@@ -195,9 +197,8 @@ async def _check_and_store(
         context.bot, services, store, chat_id, provider, credentials, same_account=decision.same_account
     )
     logger.info("chat %s connected %s", chat_id, provider.value)
-    await status.edit_text(
-        texts.connected(provider, balance.amount), parse_mode=ParseMode.HTML, reply_markup=keyboards.main_menu()
-    )
+    text, markup = await accounts.connected_screen(services, chat_id, provider, balance.amount)
+    await status.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 async def credential_outside_a_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,8 +1,10 @@
 """From a provider's view of an order to the chat: every SMS stored first, then sent once.
 
 Nothing here decides in memory what was sent: a message is stored (its insert says whether it was
-new), then claimed in the database with a lease before it goes out, then marked delivered. A sender
-that dies leaves a claim that runs out; the next flush sends the row — once.
+new) and claimed in the database with a lease before it goes out — a new code is inserted already
+claimed by the sender that found it — then marked delivered. A sender that dies leaves a claim
+that runs out; the next flush sends the row — once. Card edits give way to messages
+(handlers/card_edits.py): codes first when Telegram's rate limit is the bottleneck.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from handlers import keyboards, texts
+from handlers.card_edits import CardEdits
 from handlers.card_screen import card_screen
+from handlers.metrics import CODE_LATENCY, CODES_DELIVERED
 from handlers.services import Services
 from providers.models import OrderStatus, RemoteOrder
 from providers.registry import capabilities_of
-from storage.messages import KIND_SMS, NOTICE_PREFIX
+from storage.database import utcnow
+from storage.messages import KIND_SMS, NOTICE_PREFIX, SOURCE_POLL
 from storage.records import MessageRecord, OrderRecord
 
 logger = logging.getLogger(__name__)
@@ -37,6 +42,7 @@ class Delivery:
     def __init__(self, services: Services, bot: Bot) -> None:
         self._services = services
         self._bot = bot
+        self.cards = CardEdits(self.update_card)
 
     async def apply(
         self,
@@ -45,22 +51,41 @@ class Delivery:
         known: set[str] | None = None,
         *,
         announce_end: bool = True,
+        source: str = SOURCE_POLL,
     ) -> OrderRecord:
         """Store what is new in `remote` (before anything else), send it, update the status and
         tell the chat if the order ended.
 
         `known` (provider message ids already stored) spares the database a write per poll;
-        `announce_end=False` when the user ended the order themselves."""
-        services = self._services
+        `announce_end=False` when the user ended the order themselves; `source`: the path that
+        brought the SMS (poll or callback)."""
+        with self.cards.busy():
+            inserted = await self.store(order, remote, known, source=source)
+            return await self.follow(order, remote, inserted, announce_end=announce_end)
+
+    async def store(
+        self, order: OrderRecord, remote: RemoteOrder, known: set[str] | None = None, *, source: str = SOURCE_POLL
+    ) -> list[MessageRecord]:
+        """The first half of `apply`: store what is new, claimed by this sender (see the module
+        docstring); returns exactly the rows inserted. A callback stores before it answers."""
         fresh = [m for m in remote.messages if known is None or m.message_id not in known]
-        inserted = await services.messages.add_sms(order, fresh) if fresh else []
-        updated = await self._update_status(order, remote, got_code=bool(remote.messages))
-        for message in inserted:
-            await self.send(message, updated)
-        if updated.status.is_final and updated is not order and announce_end:
-            await self._announce_end(updated)
+        if not fresh:
+            return []
+        return await self._services.messages.add_sms(order, fresh, source=source, claimed=True)
+
+    async def follow(
+        self, order: OrderRecord, remote: RemoteOrder, inserted: list[MessageRecord], *, announce_end: bool = True
+    ) -> OrderRecord:
+        """The second half of `apply`: the order's new status, the `inserted` rows sent, the end
+        announced, the card brought up to date."""
+        with self.cards.busy():
+            updated = await self._update_status(order, remote, got_code=bool(remote.messages))
+            for message in inserted:
+                await self._deliver(message, updated)
+            if updated.status.is_final and updated is not order and announce_end:
+                await self._announce_end(updated)
         if inserted or updated is not order:
-            await self.update_card(updated)
+            self.cards.request(updated)  # after the codes, not between them
         return updated
 
     async def _update_status(self, order: OrderRecord, remote: RemoteOrder, *, got_code: bool) -> OrderRecord:
@@ -95,15 +120,17 @@ class Delivery:
         """Once per order: the notice's key makes a second insert (anyone's) a no-op."""
         had_code = await self._services.messages.has_sms(order.id)  # what we stored, not the last answer
         notice = texts.finished_notice(order, order.status, order.refunded, had_code=had_code)
-        record = await self._services.messages.add_notice(order, order.status.value, notice)
+        record = await self._services.messages.add_notice(order, order.status.value, notice, claimed=True)
         if record is not None:
-            await self.send(record, order)
+            await self._deliver(record, order)
 
     async def remind(self, order: OrderRecord) -> None:
         """A reminder before a long rental ends, with the order's buttons; once per term."""
-        record = await self._services.messages.add_notice(order, reminder_key(order), texts.rent_ending(order))
+        record = await self._services.messages.add_notice(
+            order, reminder_key(order), texts.rent_ending(order), claimed=True
+        )
         if record is not None:
-            await self.send(record, order)
+            await self._deliver(record, order)
 
     async def send(self, message: MessageRecord, order: OrderRecord) -> bool:
         """Claim the row in the database, send it, mark it delivered. False when another sender
@@ -114,6 +141,11 @@ class Delivery:
         return await self._deliver(claimed, order)
 
     async def _deliver(self, message: MessageRecord, order: OrderRecord) -> bool:
+        """Send a row this sender holds (claimed), then mark it delivered."""
+        with self.cards.busy():
+            return await self._send_claimed(message, order)
+
+    async def _send_claimed(self, message: MessageRecord, order: OrderRecord) -> bool:
         if message.chat_id != order.chat_id or message.order_id != order.id:
             # A row is only ever sent to the chat of its own row.
             logger.error("message %s does not belong to order %s; not sent", message.id, order.id)
@@ -137,6 +169,8 @@ class Delivery:
             logger.warning("message %s for order %s stays in the outbox: %s", message.id, order.id, type(exc).__name__)
             await self._services.messages.release(message.id)
             return False
+        if message.kind == KIND_SMS:
+            _count_code(message, order)
         await self._services.messages.mark_delivered(message.id, sent.message_id)
         return True
 
@@ -185,3 +219,11 @@ class Delivery:
                 logger.info("order card %s not updated: %s", order.id, exc)
         except TelegramError as exc:
             logger.info("order card %s not updated: %s", order.id, exc)
+
+
+def _count_code(message: MessageRecord, order: OrderRecord) -> None:
+    """A code Telegram accepted, in `/metrics`: counted, and its latency since it was stored."""
+    labels = {"provider": order.provider.value, "path": message.source or SOURCE_POLL}
+    CODES_DELIVERED.labels(**labels).inc()
+    if message.stored_at is not None:
+        CODE_LATENCY.labels(**labels).observe((utcnow() - message.stored_at).total_seconds())

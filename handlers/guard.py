@@ -15,6 +15,8 @@ from handlers.connect import credential_outside_a_step, looks_like_credential
 
 logger = logging.getLogger(__name__)
 _REFUSED_KEY = "refused_users"
+_REMEMBERED_KEY = "remembered_chats"
+_REMEMBERED_MAX = 100_000  # then the set starts again: a repeated INSERT OR IGNORE is harmless
 
 
 async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -50,9 +52,21 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.info("refused user %s", user_id)
         raise ApplicationHandlerStop
     if chat is not None:
-        await services.chats.remember(chat.id, user.id if user else None)
+        await _remember_once(context, chat.id, user.id if user else None)
     message = update.message or update.edited_message  # a typed or edited command, never a button's message
     if message is not None and message.text and message.text.startswith("/") and looks_like_credential(message.text):
         # A key pasted after a command: commands never take credentials, so it must not stay.
         await credential_outside_a_step(update, context)
         raise ApplicationHandlerStop
+
+
+async def _remember_once(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int | None) -> None:
+    """Record the chat the first time this process sees it, not on every update: the row only
+    says the chat exists (INSERT OR IGNORE), and a write per tap queued behind every other one."""
+    remembered: set[int] = context.bot_data.setdefault(_REMEMBERED_KEY, set())
+    if chat_id in remembered:
+        return
+    await get_services(context).chats.remember(chat_id, user_id)
+    if len(remembered) >= _REMEMBERED_MAX:
+        remembered.clear()
+    remembered.add(chat_id)

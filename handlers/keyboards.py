@@ -9,6 +9,7 @@ from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers import account_callbacks as account_cb
 from handlers import callbacks as cb
+from handlers import hook_taps
 from handlers import screen_taps as taps
 from handlers import screen_texts, texts, zones
 from providers.models import Action, Offer, Plan, ProviderId, Section
@@ -72,8 +73,13 @@ def connect_providers() -> InlineKeyboardMarkup:
     )
 
 
-def providers_list(connected: Sequence[ProviderId]) -> InlineKeyboardMarkup:
-    rows = [[_button(f"Disconnect {texts.provider_name(p)}", cb.disconnect_ask(p))] for p in connected]
+def providers_list(connected: Sequence[ProviderId], instant_codes: Sequence[ProviderId] = ()) -> InlineKeyboardMarkup:
+    """Disconnect per provider; `instant_codes`: the accounts whose instant codes can be set up here."""
+    rows: list[list[InlineKeyboardButton]] = []
+    for p in connected:
+        rows.append([_button(f"Disconnect {texts.provider_name(p)}", cb.disconnect_ask(p))])
+        if p in instant_codes:
+            rows.append([_button(texts.setup_button(p), hook_taps.setup(p))])
     rows.append([_button("Connect another", cb.menu("connect"))])
     rows.append(back_row(cb.menu("start")))
     return InlineKeyboardMarkup(rows)
@@ -86,6 +92,24 @@ def disconnect_confirm(provider: ProviderId) -> InlineKeyboardMarkup:
 
 def after_disconnect() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[_button("« Providers", cb.menu("providers")), _button(MENU_LABEL, cb.menu("start"))]])
+
+
+def connected_screen(instant_codes: ProviderId | None = None) -> InlineKeyboardMarkup:
+    """After "connected, balance $X": the main menu, below the instant-codes set-up where it is offered."""
+    if instant_codes is None:
+        return main_menu()
+    setup = [_button(texts.SETUP_BUTTON, hook_taps.setup(instant_codes))]
+    return InlineKeyboardMarkup([setup, *main_menu().inline_keyboard])
+
+
+def instant_codes_setup(provider: ProviderId, on: bool) -> InlineKeyboardMarkup:
+    """Under the set-up screen: Turn off (when on), Back to the providers list."""
+    rows = [[_button(texts.TURN_OFF_BUTTON, hook_taps.turn_off(provider))]] if on else []
+    return InlineKeyboardMarkup([*rows, back_row(cb.menu("providers"))])
+
+
+def back_to_providers() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([back_row(cb.menu("providers"))])
 
 
 def connect_prompt() -> InlineKeyboardMarkup:

@@ -18,7 +18,7 @@ from telegram.ext import (
 
 from handlers import balance, buy, checkout, connect, history, orders, start, text_input
 from handlers import account_callbacks as account_cb
-from handlers import accounts
+from handlers import accounts, callback_setup, hook_taps
 from handlers import callbacks as cb
 from handlers import screen_taps as taps
 from handlers import settings
@@ -92,6 +92,7 @@ def _handlers() -> list[BaseHandler[Update, object, object]]:
         CallbackQueryHandler(settings.settings_button, pattern=taps.matches(taps.SettingsScreen)),
         CallbackQueryHandler(start.noop, pattern=cb.matches(cb.Noop)),
         CallbackQueryHandler(accounts.account_button, pattern=account_cb.is_account_tap),
+        CallbackQueryHandler(callback_setup.hook_button, pattern=hook_taps.matches()),
         CallbackQueryHandler(start.outdated_button),
         # An edit is never taken as a new answer (a credential, a filter): it gets the menu.
         MessageHandler(filters.UpdateType.EDITED, text_input.edit_received),

@@ -15,6 +15,7 @@ from storage.chats import ChatStore
 from storage.conversations import ConversationStore
 from storage.credentials import CredentialStore
 from storage.feed_recovery import FeedRecoveryStore
+from storage.hooks import HookStore
 from storage.database import Database
 from storage.messages import MessageStore
 from storage.orders import OrderStore
@@ -37,6 +38,9 @@ class Services:
     conversations: ConversationStore
     feed_recovery: FeedRecoveryStore
     endpoints: ProviderEndpoints
+    hooks: HookStore
+    # PUBLIC_URL: where providers' callbacks reach this bot (None = polling only, no callbacks).
+    public_url: str | None = None
     # How long a sender holds an outbox row, and a Confirm tap its purchase, before another may
     # take over (the holder died). Longer than any send / purchase request can take.
     outbox_lease: timedelta = timedelta(seconds=60)
@@ -62,6 +66,13 @@ class Services:
     def forget_client(self, chat_id: int, provider: ProviderId) -> None:
         """After connect or disconnect: the next use decrypts the new credentials."""
         self._clients.pop((chat_id, provider), None)
+
+
+    def hook_url(self, provider: ProviderId, token: str) -> str | None:
+        """The callback URL of an account (`/hooks/<provider>/<token>`), None without PUBLIC_URL."""
+        if self.public_url is None:
+            return None
+        return f"{self.public_url.rstrip('/')}/hooks/{provider.value}/{token}"
 
 
 def get_services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt
 
 from providers.errors import BadCredentials, ProviderUnavailable
+from providers.metrics import PROVIDER_ERRORS, PROVIDER_REQUESTS, request_kind
 from providers.retry import (
     Attempt,
     RetryPolicy,
@@ -28,6 +30,7 @@ from providers.retry import (
     parse_retry_after,
     requested_wait,
 )
+from providers.transport import CookielessClient, LeanTransport
 
 __all__ = [
     "RetryPolicy",
@@ -88,12 +91,16 @@ class TransportFailure(ProviderUnavailable):
 
 def create_http_client(timeout: float = 15.0) -> httpx.AsyncClient:
     """The one AsyncClient shared by every provider client (no base_url: each has its own)."""
-    # Enough kept-alive connections for the poller's concurrency, and no more: httpcore scans
-    # its whole pool on every request, so an oversized pool costs CPU on each poll.
-    limits = httpx.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=30.0)
-    return httpx.AsyncClient(
+    # Every connection may stay open: reconnecting costs far more than an idle socket (the lean
+    # transport, unlike httpcore, does no per-request work per kept-alive connection).
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32, keepalive_expiry=30.0)
+    # The lean transport (providers/transport.py) costs a fraction of httpcore's CPU per request;
+    # behind a proxy from the environment httpx's own transport is kept, since it knows proxies.
+    transport = None if urllib.request.getproxies() else LeanTransport(limits)
+    return CookielessClient(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0), pool=timeout),
         limits=limits,
+        transport=transport,
         follow_redirects=False,  # a redirect would resend our auth header to another URL
         headers={"User-Agent": "otp-rental-bot/0.1"},
     )
@@ -139,6 +146,14 @@ def _failure_of(exc: httpx.RequestError, *, provider: str, may_charge: bool) -> 
     )
 
 
+def _count(provider: str, status: int | None) -> None:
+    """One request in `/metrics`, by what came back (None: no answer at all)."""
+    kind = request_kind(status)
+    PROVIDER_REQUESTS.labels(provider, kind).inc()
+    if kind != "ok":
+        PROVIDER_ERRORS.labels(provider, kind).inc()
+
+
 async def send(
     http: httpx.AsyncClient,
     method: str,
@@ -170,9 +185,11 @@ async def send(
     except httpx.RequestError as exc:  # transport failures, and a body that cannot be decoded
         failure = _failure_of(exc, provider=provider, may_charge=may_charge)
     else:
+        _count(provider, response.status_code)
         if logger.isEnabledFor(logging.DEBUG):  # _url_for_log parses the URL: not on every poll
             logger.debug("%s %s %s -> %s", provider, method, _url_for_log(url), response.status_code)
         return response
+    _count(provider, None)
     logger.warning("%s %s %s failed: %s", provider, method, _url_for_log(url), failure.kind)
     # Raised outside the `except`, and `from None`: the httpx exception holds the request
     # (auth headers included) and must not ride along as __context__ into error reporters.
@@ -252,6 +269,29 @@ async def send_with_retry(
         assert state.outcome is not None
         return state.outcome.result()  # the last response, or the last failure re-raised
 
+    # The first attempt is sent before tenacity is involved: an answer that the rule would not
+    # retry (nearly every answer) goes straight back, sparing a retry loop's CPU on every poll.
+    # Otherwise tenacity takes over, seeing that same first outcome as its attempt 1.
+    first: httpx.Response | TransportFailure
+    try:
+        first = await attempt_once()
+    except TransportFailure as failure:
+        first = failure
+    else:
+        if not may_retry(
+            attempts[-1], policy=policy, may_charge=may_charge, has_idempotency_key=bool(idempotency_key)
+        ):
+            return first
+    replay = [first]
+
+    async def attempt() -> httpx.Response:
+        if replay:
+            outcome = replay.pop()
+            if isinstance(outcome, TransportFailure):
+                raise outcome
+            return outcome
+        return await attempt_once()
+
     retrying = AsyncRetrying(
         stop=stop_after_attempt(policy.max_attempts),
         retry=retry_allowed,
@@ -261,7 +301,7 @@ async def send_with_retry(
         retry_error_callback=give_up,
     )
     try:
-        return await retrying(attempt_once)
+        return await retrying(attempt)
     except TransportFailure as failure:
         last_failure = failure
     if may_charge and not last_failure.may_have_charged and any(a.may_have_charged for a in attempts):

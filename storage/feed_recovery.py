@@ -24,13 +24,17 @@ class FeedRecoveryStore:
         )
         return None if row is None else from_db_time(row["since"])
 
-    async def begin(self, chat_id: int, provider: ProviderId) -> None:
-        """About to read the feed; an earlier unfinished read keeps its (earlier) moment."""
-        await self._db.execute(
+    async def begin(self, chat_id: int, provider: ProviderId) -> datetime | None:
+        """About to read the feed; an earlier unfinished read keeps its (earlier) moment, which is
+        returned (None when there was none): `pending_since` and the record in one statement."""
+        now = to_db_time(utcnow())
+        rows = await self._db.returning(
             "INSERT INTO feed_recovery (chat_id, provider, since) VALUES (?, ?, ?)"
-            " ON CONFLICT (chat_id, provider) DO NOTHING",
-            (chat_id, provider.value, to_db_time(utcnow())),
+            " ON CONFLICT (chat_id, provider) DO UPDATE SET since = feed_recovery.since RETURNING since",
+            (chat_id, provider.value, now),
         )
+        since = rows[0]["since"] if rows else None
+        return None if since is None or since == now else from_db_time(since)
 
     async def finish(self, chat_id: int, provider: ProviderId, since: datetime | None = None) -> None:
         """Everything the feed returned (or recovery found) is stored. With `since`, only a record

@@ -16,6 +16,8 @@ from storage.database import Database, to_db_time, utcnow
 from storage.records import MessageRecord, OrderRecord
 
 KIND_SMS = "sms"
+SOURCE_POLL = "poll"
+SOURCE_CALLBACK = "callback"
 KIND_NOTICE = "notice"
 NOTICE_PREFIX = "notice:"
 
@@ -23,7 +25,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _INSERT = (
     "INSERT INTO messages (order_id, chat_id, kind, provider_message_id, code, text, received_at,"
-    " service_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " service_name, source, stored_at, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (order_id, provider_message_id) DO NOTHING RETURNING *"
 )
 
@@ -54,33 +56,43 @@ class MessageStore:
                 known[row["order_id"]].add(row["provider_message_id"])
         return known
 
-    async def add_sms(self, order: OrderRecord, messages: Iterable[IncomingSms]) -> list[MessageRecord]:
-        """Store what is new, oldest first; returns exactly the rows this call inserted."""
+    async def add_sms(
+        self, order: OrderRecord, messages: Iterable[IncomingSms], *, source: str = SOURCE_POLL,
+        claimed: bool = False,
+    ) -> list[MessageRecord]:
+        """Store what is new, oldest first; returns exactly the rows this call inserted. `source`
+        is the path that brought them (poll or callback): the same SMS by the other path is a
+        duplicate, since its provider message id is the same. `claimed`: the rows are inserted
+        already claimed by the caller (as `claim` would), who sends them at once — one round trip
+        instead of two, and no outbox flush takes them meanwhile."""
+        stored_at = to_db_time(utcnow())
+        rows = [
+            (order.id, order.chat_id, KIND_SMS, sms.message_id, sms.code, sms.text,
+             to_db_time(sms.received_at or utcnow()), sms.service_name, source, stored_at,
+             stored_at if claimed else None)
+            for sms in oldest_first(messages)
+        ]
+        if len(rows) == 1:  # one statement is atomic by itself: no transaction round trips
+            return [MessageRecord.from_row(row) for row in await self._db.returning(_INSERT, rows[0])]
         added: list[MessageRecord] = []
         async with self._db.transaction() as conn:
-            for sms in oldest_first(messages):
-                params = (
-                    order.id,
-                    order.chat_id,
-                    KIND_SMS,
-                    sms.message_id,
-                    sms.code,
-                    sms.text,
-                    to_db_time(sms.received_at or utcnow()),
-                    sms.service_name,
-                )
+            for params in rows:
                 async with conn.execute(_INSERT, params) as cur:
                     row = await cur.fetchone()
                 if row is not None:
                     added.append(MessageRecord.from_row(row))
         return added
 
-    async def add_notice(self, order: OrderRecord, key: str, text: str) -> MessageRecord | None:
+    async def add_notice(
+        self, order: OrderRecord, key: str, text: str, *, claimed: bool = False
+    ) -> MessageRecord | None:
         """A one-off notice ("expired", a reminder) through the outbox; `key` makes it once per
-        order. None when this notice was already stored (by anyone)."""
+        order. None when this notice was already stored (by anyone). `claimed` as in `add_sms`."""
+        now = to_db_time(utcnow())
         rows = await self._db.returning(
             _INSERT,
-            (order.id, order.chat_id, KIND_NOTICE, f"{NOTICE_PREFIX}{key}", None, text, to_db_time(utcnow()), None),
+            (order.id, order.chat_id, KIND_NOTICE, f"{NOTICE_PREFIX}{key}", None, text, now, None,
+             None, now, now if claimed else None),
         )
         return MessageRecord.from_row(rows[0]) if rows else None
 

@@ -135,4 +135,29 @@ MIGRATIONS: list[str] = [
     UPDATE orders SET duration_minutes =
         (SELECT duration_minutes FROM purchases WHERE purchases.order_id = orders.id);
     """,
+    # 7: provider callbacks. Each account with callbacks has a row in `account_hooks`: the URL
+    # token's SHA-256 (a callback finds its account by it; the token itself, and a kiwiSMS webhook
+    # secret, are sealed with Fernet like every credential), when the provider accepted the URL,
+    # the last callback, and when the safety-net poll last found an SMS no callback brought.
+    # Messages say which path stored them (`source`: poll / callback) and when (`stored_at`), for
+    # the latency metrics. A kiwiSMS SMS is known by its code whichever path brings it (the poll
+    # API has only codes): existing rows are renamed to that identity.
+    """
+    CREATE TABLE account_hooks (
+        chat_id           INTEGER NOT NULL,
+        provider          TEXT NOT NULL,
+        token_hash        TEXT NOT NULL UNIQUE,
+        sealed            BLOB NOT NULL,
+        registered_at     TEXT,
+        last_callback_at  TEXT,
+        missed_at         TEXT,
+        created_at        TEXT NOT NULL,
+        PRIMARY KEY (chat_id, provider)
+    );
+    ALTER TABLE messages ADD COLUMN source TEXT;
+    ALTER TABLE messages ADD COLUMN stored_at TEXT;
+    UPDATE OR IGNORE messages SET provider_message_id = 'otp:' || code
+        WHERE kind = 'sms' AND code IS NOT NULL
+        AND order_id IN (SELECT id FROM orders WHERE provider = 'kiwi');
+    """,
 ]

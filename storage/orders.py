@@ -15,6 +15,11 @@ _LIVE = (OrderStatus.WAITING.value, OrderStatus.RECEIVED.value)
 class OrderStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Live orders as last read, by id, with the row they were built from: the poller reads
+        # every live order each tick, and an unchanged row (nearly all) reuses its record instead
+        # of parsing prices and times again. Records are immutable; a row that differs in any
+        # column is built anew, so this never serves anything but what the database holds.
+        self._live_records: dict[int, tuple[tuple[object, ...], OrderRecord]] = {}
 
     async def add(self, chat_id: int, provider: ProviderId, remote: RemoteOrder, section: str = "") -> OrderRecord:
         """Record an order the provider confirmed; the same remote id twice yields the first row."""
@@ -24,6 +29,17 @@ class OrderStore:
         if record is None:  # only a concurrent delete could do this; orders are never deleted
             raise LookupError(f"order {remote.order_id} vanished after insert")
         return record
+
+    async def add_new(
+        self, chat_id: int, provider: ProviderId, remote: RemoteOrder, section: str = ""
+    ) -> OrderRecord | None:
+        """Record an order found outside a purchase (a won auction); None when the account has it
+        already: of two callbacks for one order, exactly one inserts it."""
+        now = to_db_time(utcnow())
+        rows = await self._db.returning(
+            f"{INSERT_ORDER} RETURNING *", order_values(chat_id, provider, remote, section) + (now, now)
+        )
+        return OrderRecord.from_row(rows[0]) if rows else None
 
     async def by_remote_id(self, chat_id: int, provider: ProviderId, remote_id: str) -> OrderRecord | None:
         row = await self._db.fetchone(
@@ -55,7 +71,16 @@ class OrderStore:
         rows = await self._db.fetchall(
             "SELECT * FROM orders WHERE status IN (?, ?) ORDER BY id", _LIVE
         )
-        return [OrderRecord.from_row(r) for r in rows]
+        previous, current = self._live_records, {}
+        records = []
+        for row in rows:
+            values = tuple(row)
+            cached = previous.get(row["id"])
+            record = cached[1] if cached is not None and cached[0] == values else OrderRecord.from_row(row)
+            current[record.id] = (values, record)
+            records.append(record)
+        self._live_records = current
+        return records
 
     async def history(self, chat_id: int, offset: int, limit: int) -> tuple[list[OrderRecord], int]:
         """Finished orders, newest first, and how many there are in all."""

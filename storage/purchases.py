@@ -157,6 +157,17 @@ class PurchaseStore:
         )
         return [PurchaseRecord.from_row(r) for r in rows]
 
+    async def outcome_pending(self, chat_id: int, provider: ProviderId) -> list[PurchaseRecord]:
+        """The account's new-order purchases still *placing* or *unknown*, oldest first: what a
+        provider's late news of an order (a won auction) may be the outcome of."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM purchases WHERE chat_id = ? AND provider = ? AND state IN (?, ?) AND action IS NULL"
+            " AND created_at >= ? ORDER BY created_at",
+            (chat_id, provider.value, PurchaseState.PLACING, PurchaseState.UNKNOWN,
+             to_db_time(utcnow() - RECONCILE_FOR)),
+        )
+        return [PurchaseRecord.from_row(r) for r in rows]
+
     async def transition(
         self,
         purchase_id: str,

@@ -152,6 +152,8 @@ class MessageRecord:
     received_at: datetime
     delivered_at: datetime | None
     service_name: str | None = None  # the SMS's own service (one number, several services)
+    source: str | None = None  # the path that stored it: "poll" or "callback" (None for notices)
+    stored_at: datetime | None = None  # when the bot stored it: code latency is measured from here
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> "MessageRecord":
@@ -166,4 +168,6 @@ class MessageRecord:
             received_at=db_time(row["received_at"]),
             delivered_at=from_db_time(row["delivered_at"]),
             service_name=row["service_name"],
+            source=row["source"],
+            stored_at=from_db_time(row["stored_at"]),
         )

@@ -1,7 +1,7 @@
 """Concurrency: a user's taps race the poller while SMS arrive; every code still comes once.
 
 In-process: the real Application against the fake Bot API and the simulators (conftest `bot`,
-poll interval 0.2 s, updates handled concurrently). GotSMS: two rents of one account, while SMS
+poll interval 0.2 s; chats handled concurrently, one chat's updates in order). GotSMS: two rents of one account, while SMS
 land on both, the user taps Refresh, Wake up and Messages on both cards (each tap reads the rent's
 messages or status while the poller reads, and marks read, the account's unread feed). kiwiSMS and
 NonVoipUsNumber: Refresh on every card while their codes arrive.
@@ -36,7 +36,8 @@ def _buttons(card: BotMessage, *labels: str) -> list[tuple[int, str]]:
 
 
 async def _tap_all(tg: FakeTelegram, chat: Chat, taps: list[tuple[int, str]]) -> None:
-    """Every tap in one getUpdates batch (handled concurrently); wait until each is answered."""
+    """Every tap in one getUpdates batch (one chat's in order, while the poller runs); wait until each
+    is answered."""
     with tg.batch():
         queries = [tg.callback_update_for_foreign_message(chat.chat_id, chat.chat_id, mid, data) for mid, data in taps]
     for query in queries:

@@ -142,11 +142,15 @@ async def test_poll_codes_have_stable_ids(sim: KiwiSimulator, kiwi: KiwiClient) 
     sim.receive_sms(order.order_id, "Your code is 123456")
     first = await kiwi.get_order(order.order_id)
     assert first.status is OrderStatus.RECEIVED
-    assert [(m.message_id, m.code, m.text) for m in first.messages] == [("0", "123456", "")]
+    # A code is known by itself (`otp:<code>`), the identity its webhook gets too.
+    assert [(m.message_id, m.code, m.text) for m in first.messages] == [("otp:123456", "123456", "")]
     assert first.created_at is not None and first.created_at.tzinfo is not None
     sim.receive_sms(order.order_id, "Another one: 654321")
     second = await kiwi.get_order(order.order_id)
-    assert [(m.message_id, m.code) for m in second.messages] == [("0", "123456"), ("1", "654321")]
+    assert [(m.message_id, m.code) for m in second.messages] == [("otp:123456", "123456"), ("otp:654321", "654321")]
+    sim.receive_sms(order.order_id, "Again: 123456")  # the same code once more is not a new message
+    third = await kiwi.get_order(order.order_id)
+    assert [m.message_id for m in third.messages] == ["otp:123456", "otp:654321"]
     assert actions(second) == {Action.DONE, Action.RENEW, Action.MESSAGES, Action.REFRESH}
     assert second.refunded is None
 

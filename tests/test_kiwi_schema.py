@@ -101,8 +101,11 @@ def assert_order(order: Any, raw: dict[str, Any], expected: dict[str, Any]) -> N
     assert order.status is expected["status"]
     for got, want in ((order.expires_at, expected["expires"]), (order.created_at, expected["created"])):
         assert got == want and got.utcoffset() == timedelta(0)
-    assert [m.code for m in order.messages] == raw["codes"]
-    assert [m.message_id for m in order.messages] == [str(i) for i in range(len(raw["codes"]))]
+    # One message per distinct code, in first-seen order, known by the code itself: a repeated
+    # code in the list is one message.
+    distinct = list(dict.fromkeys(raw["codes"]))
+    assert [m.code for m in order.messages] == distinct
+    assert [m.message_id for m in order.messages] == [f"otp:{c}" for c in distinct]
 
 
 @settings(max_examples=150, deadline=None)
@@ -163,7 +166,28 @@ def test_webhook_payload_round_trips(
     got_id, message = schema.sms_received(json.dumps(payload).encode())
     assert got_id == rental_id and message.code == code and message.text == text
     assert message.received_at == moment and message.received_at.utcoffset() == timedelta(0)
-    assert message.message_id == f"wh:{raw_time}:{code}" and message.service_name == "Google"
+    assert message.message_id == f"otp:{code}" and message.service_name == "Google"
+
+
+def _webhook_body(rental_id: str, code: str, received_at: str) -> bytes:
+    return json.dumps({"event": "sms.received", "rentalId": rental_id, "serviceCode": "wa",
+                       "serviceName": "WhatsApp", "phone": "+15550100", "otpCode": code,
+                       "smsText": f"Your code is {code}", "receivedAt": received_at}).encode()
+
+
+@settings(max_examples=150, deadline=None)
+@given(rentals(), st.text(min_size=1, max_size=12), st.lists(wire_time(styles=("offset", "z")), min_size=1, max_size=3))
+def test_the_poll_and_the_webhook_give_a_code_the_same_identity(
+    case: tuple[dict[str, Any], dict[str, Any]], code: str, deliveries: list[tuple[Any, datetime]]
+) -> None:
+    raw, _ = case
+    raw["codes"] = [*raw["codes"], code, code]  # the poll may list the same code more than once
+    polled = schema.order(schema.rental(encode({"rental": raw})))
+    (from_poll,) = [m for m in polled.messages if m.code == code]
+    # Any number of webhook deliveries of it (redeliveries carry another receivedAt): one identity.
+    from_webhooks = {schema.sms_received(_webhook_body(str(raw["id"]), code, str(t)))[1].message_id
+                     for t, _ in deliveries}
+    assert from_webhooks == {from_poll.message_id} == {schema.sms_identity(code)}
 
 
 json_values = st.recursive(

@@ -21,6 +21,7 @@ from storage.credentials import CredentialStore
 from storage.crypto import SecretBox
 from storage.database import Database
 from storage.feed_recovery import FeedRecoveryStore
+from storage.hooks import HookStore
 from storage.messages import MessageStore
 from storage.orders import OrderStore
 from storage.purchases import PurchaseStore
@@ -48,7 +49,7 @@ def _services(db: Database) -> Services:
         allowed_user_ids=frozenset(), poll_interval_seconds=1.0, db=db, http=None,  # type: ignore[arg-type]
         chats=ChatStore(db), credentials=CredentialStore(db, SecretBox([ENCRYPTION_KEY])), orders=OrderStore(db),
         purchases=PurchaseStore(db), messages=MessageStore(db), conversations=ConversationStore(db),
-        feed_recovery=FeedRecoveryStore(db), endpoints=ProviderEndpoints("http://x", "http://x", "http://x"),
+        feed_recovery=FeedRecoveryStore(db), hooks=HookStore(db, SecretBox([ENCRYPTION_KEY])), endpoints=ProviderEndpoints("http://x", "http://x", "http://x"),
         outbox_lease=timedelta(seconds=30),
     )
 

@@ -1,4 +1,4 @@
-"""Webhook mode: the real webhook server on 127.0.0.1 takes only updates that carry the secret."""
+"""Webhook mode: our web server (bot/web) on 127.0.0.1 takes only updates that carry the secret."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ import httpx
 import pytest
 from telegram.ext import Application
 
-from bot.__main__ import WEBHOOK_PATH, webhook_options
 from bot.app import build_application, running
 from bot.config import Settings, derive_webhook_secret
 from bot.logging_setup import REDACTOR, setup_logging
+from bot.web.factory import TELEGRAM_PATH
+from bot.web.server import webhook_options
 from handlers.services import SERVICES_KEY, Services
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram_webhook import SECRET_HEADER
@@ -53,7 +54,7 @@ async def _post(settings: Settings, body: dict[str, object], secret: str | None)
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers[SECRET_HEADER] = secret
-    url = f"http://127.0.0.1:{settings.webhook_port}/{WEBHOOK_PATH}"
+    url = f"http://127.0.0.1:{settings.webhook_port}{TELEGRAM_PATH}"
     async with httpx.AsyncClient() as http:
         return (await http.post(url, content=json.dumps(body), headers=headers)).status_code
 
@@ -78,7 +79,8 @@ async def test_forged_updates_get_403_and_change_nothing(
     tg.register_chat(FORGER_CHAT)
     tg.register_chat(1001)
     async with serving_webhook(webhook_settings) as app:
-        assert tg.webhook_url.endswith(f"/{WEBHOOK_PATH}") and tg.webhook_secret == webhook_settings.webhook_secret
+        assert tg.webhook_url == f"{webhook_settings.webhook_url}{TELEGRAM_PATH}"
+        assert tg.webhook_secret == webhook_settings.webhook_secret
         assert await _post(webhook_settings, _update(900, FORGER_CHAT, "/start"), None) == 403
         assert await _post(webhook_settings, _update(901, FORGER_CHAT, "/start"), "x" * 64) == 403
         forged_with_token = derive_webhook_secret("987654321:AAAnother-bots-token-abcdefghijklmn")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from html import escape
 
@@ -59,8 +60,12 @@ def balances(lines: list[tuple[ProviderId, str]]) -> str:
     return f"💰 Balances\n{body}"
 
 
-def providers_overview(lines: list[tuple[ProviderId, str]]) -> str:
-    body = "\n".join(f"• <b>{provider_name(p)}</b> — {escape(text)}" for p, text in lines)
+def providers_overview(lines: list[tuple[ProviderId, str]], codes: Mapping[ProviderId, str] | None = None) -> str:
+    """Each provider with its balance; with `codes`, how its codes arrive on the line below."""
+    body = "\n".join(
+        f"• <b>{provider_name(p)}</b> — {escape(text)}" + (f"\n   {escape(codes[p])}" if codes and p in codes else "")
+        for p, text in lines
+    )
     return f"Connected providers:\n{body}"
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 CHOOSE_PROVIDER_BUY = "Buy a number — choose a provider:"
 PLACING = "Placing your order…"
 ALREADY_PLACING = "This order is already being placed."
+AUCTION_WON = "✅ A premium bid won a number:"  # the header of a won order no purchase waited for
 ALREADY_PLACED = "This order was already placed; see its card below or /orders."
 PURCHASE_DROPPED = "Purchase cancelled. Nothing was bought."
 PURCHASE_CLOSED = "This confirmation is no longer valid. Use /buy to start again."

@@ -176,8 +176,9 @@ def public_offer(item: PublicPricingItem) -> Offer:
 
 def order(wire: Rental) -> RemoteOrder:
     status = _STATUSES[wire.status]
-    # One message per code; its index is its id (codes are only ever appended).
-    messages = tuple(IncomingSms(message_id=str(i), code=code, text="") for i, code in enumerate(wire.codes))
+    # One message per distinct code, known by the code itself: the webhook carries no index, and
+    # an SMS must have the same identity whichever path brings it (a repeated code is not news).
+    messages = tuple(IncomingSms(message_id=sms_identity(code), code=code, text="") for code in dict.fromkeys(wire.codes))
     return RemoteOrder(
         order_id=str(wire.id),
         phone=str(wire.phone),
@@ -190,6 +191,11 @@ def order(wire: Rental) -> RemoteOrder:
         messages=messages,
         refunded=_refunded(status, messages),
     )
+
+
+def sms_identity(code: str) -> str:
+    """A kiwiSMS SMS's stored identity, the same from the poll and from the webhook."""
+    return f"otp:{code}"
 
 
 def _refunded(status: OrderStatus, messages: tuple[IncomingSms, ...]) -> bool | None:
@@ -205,8 +211,9 @@ def _refunded(status: OrderStatus, messages: tuple[IncomingSms, ...]) -> bool | 
 def sms_received(body: bytes) -> tuple[str, IncomingSms]:
     """(rental id, message) of an `sms.received` webhook; `UnexpectedResponse` otherwise.
 
-    Message id: ``"wh:" + receivedAt + ":" + otpCode`` (the raw strings of the payload), so a
-    redelivery maps to the same id and the bot's per-order dedup drops it.
+    Message id: the code's identity (`sms_identity`), as the poll API's: a redelivery, or the
+    same code seen by a poll, maps to the same id and the bot's per-order dedup drops it. An SMS
+    without a code (the poll never sees it) is known by its receivedAt.
     """
     payload = decode(body, SmsReceived, what="webhook")
     received_at = when(payload.received_at)
@@ -214,7 +221,7 @@ def sms_received(body: bytes) -> tuple[str, IncomingSms]:
         logger.warning("%s webhook: no rentalId or unreadable receivedAt", PROVIDER)
         raise UnexpectedResponse(provider=PROVIDER)
     message = IncomingSms(
-        message_id=f"wh:{payload.received_at}:{payload.otp_code or ''}",
+        message_id=sms_identity(payload.otp_code) if payload.otp_code else f"wh:{payload.received_at}",
         code=payload.otp_code or None,
         text=payload.sms_text or "",
         received_at=received_at,

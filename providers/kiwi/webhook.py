@@ -1,10 +1,7 @@
 """kiwiSMS `sms.received` webhooks: signature check and payload parsing.
 
-Message id: ``"wh:" + receivedAt + ":" + otpCode`` (the raw strings of the payload).
-A redelivery of the same webhook carries the same payload, so it maps to the same id and
-the bot's per-order dedup drops it. It cannot equal the poll API's ids (the code's index
-in `codes`, which the webhook does not carry): to dedup a code seen both by webhook and
-by polling, compare `code` as well.
+Message id: the code's identity (`schema.sms_identity`), the same the poll API's codes get: a
+redelivery, or the same code found by a poll, is one stored SMS and one message in the chat.
 """
 
 from __future__ import annotations

@@ -59,6 +59,15 @@ class KiwiState(LoopbackSimulator):
             account.rentals, account.active = old.rentals, old.active
         self._accounts[api_key] = account
 
+    def configure_webhook(self, api_key: str, url: str | None, secret: str | None) -> bool:
+        """What a person does in the dashboard: point the account's webhook at `url`, signed with
+        `secret` (None turns it off). False for an unknown account. The sandbox bot calls it."""
+        account = self._accounts.get(api_key)
+        if account is None:
+            return False
+        account.webhook_url, account.webhook_secret = url, secret
+        return True
+
     def balance_of(self, api_key: str) -> Decimal:
         return self._accounts[api_key].balance
 
