@@ -22,7 +22,7 @@ HELP = (
     "every one-time code the moment it arrives.\n\n"
     "/start — main menu\n"
     "/connect — connect a provider account (NonVoipUsNumber, kiwiSMS, GotSMS)\n"
-    "/providers — connected providers, balances, disconnect\n"
+    "/providers — connected providers, balances, instant codes, disconnect\n"
     "/balance — balances of all connected providers\n"
     "/buy — rent a number: provider → section → service → confirm\n"
     "/orders — your active orders: open one for its card and buttons\n"
