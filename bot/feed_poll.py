@@ -19,7 +19,7 @@ from handlers.delivery import Delivery
 from handlers.services import Services
 from providers.base import FeedItem, ProviderClient, UnreadFeed
 from providers.errors import OrderNotFound, ProviderError
-from providers.models import IncomingSms, ProviderId, RemoteOrder
+from providers.models import IncomingSms, ProviderId
 from storage.database import utcnow
 from storage.records import OrderRecord
 
@@ -82,7 +82,7 @@ async def _store_feed(
         if order is None:
             unmatched = True
             continue
-        await delivery.apply(order, _with_messages(order, messages), known.get(order.id, set()))
+        await delivery.apply(order, order.with_messages(messages), known.get(order.id, set()))
     return unmatched
 
 
@@ -93,22 +93,8 @@ async def _recover(
     for order in orders:
         messages = await client.order_messages(order.remote_id, since=since)
         if messages:
-            await delivery.apply(order, _with_messages(order, list(messages)), known.get(order.id, set()))
+            await delivery.apply(order, order.with_messages(list(messages)), known.get(order.id, set()))
     logger.info("recovered the unread feed of %d rent(s)", len(orders))
-
-
-def _with_messages(order: OrderRecord, messages: list[IncomingSms]) -> RemoteOrder:
-    """The order as stored, with messages: feed items carry no rent state."""
-    return RemoteOrder(
-        order_id=order.remote_id,
-        phone=order.phone,
-        service=order.service,
-        service_name=order.service_name,
-        price=order.price,
-        status=order.status,
-        expires_at=None,
-        messages=tuple(messages),
-    )
 
 
 async def _check_ended(delivery: Delivery, client: ProviderClient, orders: list[OrderRecord]) -> None:

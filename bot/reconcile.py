@@ -21,14 +21,13 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from handlers import keyboards, texts
-from handlers.card_screen import card_screen
 from handlers.delivery import Delivery
 from handlers.services import Services
 from providers.base import OrderListing, ProviderClient
 from providers.errors import ProviderError, ProviderUnavailable
 from providers.models import PlacedOrder, RemoteOrder
 from storage.database import utcnow
-from storage.records import OrderRecord, PurchaseRecord, PurchaseState
+from storage.records import PurchaseRecord, PurchaseState
 
 logger = logging.getLogger(__name__)
 
@@ -109,19 +108,8 @@ class Reconciler:
             return  # the placing task recorded it meanwhile
         logger.info("purchase %s reconciled as order(s) %s", purchase.id, [o.id for o in orders])
         for order, remote in zip(orders, placed.orders):
-            await self._show_card(order)
-            await self._delivery.apply(order, remote, set())  # codes that came while we did not know
-
-    async def _show_card(self, order: OrderRecord) -> None:
-        text, markup = await card_screen(self._services, order)
-        try:
-            card = await self._bot.send_message(
-                order.chat_id, f"{texts.RECONCILED}\n\n{text}", parse_mode=ParseMode.HTML, reply_markup=markup
-            )
-        except TelegramError as exc:
-            logger.warning("could not show reconciled order %s: %s", order.id, type(exc).__name__)
-            return
-        await self._delivery.attach_card(order, card.message_id)
+            # Codes that came while the bot did not know the order follow its card.
+            await self._delivery.show_found_order(order, remote, texts.RECONCILED)
 
     async def tell_unconfirmed(self, purchase: PurchaseRecord) -> None:
         """Once per purchase: it may have been charged; where to check; buy again only on purpose."""

@@ -187,6 +187,20 @@ class Delivery:
                 sent += 1
         return sent
 
+    async def show_found_order(self, order: OrderRecord, remote: RemoteOrder, header: str) -> None:
+        """An order the bot learnt of after the fact (a reconciled purchase, a won auction): its
+        card under `header` in the chat, then any code that came before the bot knew the order."""
+        text, markup = await card_screen(self._services, order)
+        try:
+            card = await self._bot.send_message(
+                order.chat_id, f"{header}\n\n{text}", parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        except TelegramError as exc:
+            logger.warning("could not show found order %s: %s", order.id, type(exc).__name__)
+        else:
+            await self.attach_card(order, card.message_id)
+        await self.apply(order, remote, set())
+
     async def attach_card(self, shown: OrderRecord, message_id: int) -> None:
         """The chat now shows `shown` as message `message_id`: that message is the one kept up to
         date. A poll may have stored a code while the card was being sent (when it did not know

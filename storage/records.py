@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 import aiosqlite
 
-from providers.models import Action, OrderRequest, OrderStatus, ProviderId
+from providers.models import Action, IncomingSms, OrderRequest, OrderStatus, ProviderId, RemoteOrder
 from storage.database import db_time, from_db_time
 
 
@@ -55,6 +56,20 @@ class OrderRecord:
             plan=row["plan"],
             duration_minutes=row["duration_minutes"],
             auto_renew=None if row["auto_renew"] is None else bool(row["auto_renew"]),
+        )
+
+    def with_messages(self, messages: Sequence[IncomingSms]) -> RemoteOrder:
+        """The order as stored, carrying new messages, for `Delivery.apply`: what brought them (a
+        feed item, a callback) says nothing about the order's state, so nothing else changes."""
+        return RemoteOrder(
+            order_id=self.remote_id,
+            phone=self.phone,
+            service=self.service,
+            service_name=self.service_name,
+            price=self.price,
+            status=self.status,
+            expires_at=None,
+            messages=tuple(messages),
         )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.delivery import Delivery
-from providers.models import IncomingSms, RemoteOrder
+from providers.models import IncomingSms
 from storage.messages import SOURCE_CALLBACK
 from storage.records import OrderRecord
 
@@ -26,26 +26,11 @@ ACCEPTED = HookAnswer(200, "accepted")
 UNREADABLE = HookAnswer(400, "unreadable body")
 
 
-def sms_update(order: OrderRecord, sms: IncomingSms) -> RemoteOrder:
-    """One SMS a callback brought, as the order's update for `Delivery.apply`: the order as stored
-    (so nothing but the code changes: waiting becomes received, a final state stays)."""
-    return RemoteOrder(
-        order_id=order.remote_id,
-        phone=order.phone,
-        service=order.service,
-        service_name=order.service_name,
-        price=order.price,
-        status=order.status,
-        expires_at=None,
-        messages=(sms,),
-    )
-
-
 async def store_sms(delivery: Delivery, order: OrderRecord, sms: IncomingSms) -> Coroutine[Any, Any, None] | None:
     """A callback's SMS stored (as brought by a callback) BEFORE the provider gets its answer, so
     a process that dies after answering has it in the outbox. Returns the rest of the work — send
     it once, "code received", the card — to run after the answer; None when it was known already."""
-    remote = sms_update(order, sms)
+    remote = order.with_messages([sms])
     inserted = await delivery.store(order, remote, source=SOURCE_CALLBACK)
     if not inserted:
         return None

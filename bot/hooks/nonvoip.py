@@ -14,13 +14,8 @@ import logging
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from telegram import Bot
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
-
 from bot.hooks.common import ACCEPTED, HookAnswer, Spawn, store_sms
 from handlers import texts
-from handlers.card_screen import card_screen
 from handlers.delivery import Delivery
 from handlers.services import Services
 from providers.errors import OrderNotFound, ProviderError
@@ -28,7 +23,7 @@ from providers.models import PlacedOrder, ProviderId, RemoteOrder
 from providers.nonvoip.callbacks import parse_callback
 from providers.nonvoip.capabilities import SHORT_TERM
 from storage.hooks import AccountHook
-from storage.records import OrderRecord, PurchaseRecord
+from storage.records import PurchaseRecord
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +62,9 @@ def bid_price(purchase: PurchaseRecord) -> Decimal:
 
 
 class NonVoipHooks:
-    def __init__(self, services: Services, delivery: Delivery, bot: Bot, spawn: Spawn) -> None:
+    def __init__(self, services: Services, delivery: Delivery, spawn: Spawn) -> None:
         self._services = services
         self._delivery = delivery
-        self._bot = bot
         self._spawn = spawn
 
     async def receive(self, hook: AccountHook, body: bytes) -> HookAnswer:
@@ -136,22 +130,9 @@ class NonVoipHooks:
             if orders:
                 logger.info("purchase %s placed by its won auction as order(s) %s", purchase.id, [o.id for o in orders])
                 for order in orders:
-                    await self._show(order, confirmed, texts.RECONCILED)
+                    await self._delivery.show_found_order(order, confirmed, texts.RECONCILED)
                 return
         order = await self._services.orders.add_new(chat_id, PROVIDER, confirmed, SHORT_TERM)
         if order is not None:
             logger.info("won auction recorded as order %s", order.id)
-            await self._show(order, confirmed, texts.AUCTION_WON)
-
-    async def _show(self, order: OrderRecord, remote: RemoteOrder, header: str) -> None:
-        """The new order's card in the chat, then any code that came before the bot knew it."""
-        text, markup = await card_screen(self._services, order)
-        try:
-            card = await self._bot.send_message(
-                order.chat_id, f"{header}\n\n{text}", parse_mode=ParseMode.HTML, reply_markup=markup
-            )
-        except TelegramError as exc:
-            logger.warning("could not show won order %s: %s", order.id, type(exc).__name__)
-        else:
-            await self._delivery.attach_card(order, card.message_id)
-        await self._delivery.apply(order, remote, set())
+            await self._delivery.show_found_order(order, confirmed, texts.AUCTION_WON)

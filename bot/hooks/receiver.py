@@ -13,8 +13,6 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from telegram import Bot
-
 from bot.hooks.common import HookAnswer
 from bot.hooks.kiwi import KiwiHooks
 from bot.hooks.nonvoip import NonVoipHooks
@@ -33,11 +31,11 @@ MAX_TOKEN_LENGTH = 128  # tokens are 43 characters; anything much longer is not 
 
 
 class HookReceiver:
-    def __init__(self, services: Services, delivery: Delivery, bot: Bot) -> None:
+    def __init__(self, services: Services, delivery: Delivery) -> None:
         self._services = services
         self._tasks: set[asyncio.Task[None]] = set()
         self._kiwi = KiwiHooks(services, delivery, self._spawn)
-        self._nonvoip = NonVoipHooks(services, delivery, bot, self._spawn)
+        self._nonvoip = NonVoipHooks(services, delivery, self._spawn)
 
     def __repr__(self) -> str:
         return "HookReceiver()"

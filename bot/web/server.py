@@ -148,7 +148,7 @@ def install_hook_receiver(app: "App") -> HookReceiver | None:
     """The one HookReceiver for the providers' callbacks; None when a test put its own."""
     if RECEIVER_KEY in app.bot_data:
         return None
-    receiver = HookReceiver(app.bot_data[SERVICES_KEY], app.bot_data["delivery"], app.bot)
+    receiver = HookReceiver(app.bot_data[SERVICES_KEY], app.bot_data["delivery"])
     app.bot_data[RECEIVER_KEY] = receiver
     return receiver
 
