@@ -17,6 +17,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.config import Settings
 from handlers.callback_setup import SANDBOX_DASHBOARD_KEY
 from handlers.delivery import Delivery
+from bot.auto_cancel import AUTO_CANCEL_JOB, AUTO_CANCEL_SECONDS, auto_cancel_job
 from bot.poller import Poller, poll_job
 from bot.web.server import WEB_SERVER_KEY, WebhookOptions, serving_web
 from bot.rate_limits import ReplyFirstRateLimiter
@@ -128,6 +129,10 @@ async def _open_services(app: App, settings: Settings) -> None:
         first=0.05,
         name=POLLER_JOB,
         # A tick that overruns is not stacked: the next one starts when it is done.
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+    app.job_queue.run_repeating(
+        auto_cancel_job, interval=AUTO_CANCEL_SECONDS, first=AUTO_CANCEL_SECONDS, name=AUTO_CANCEL_JOB,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
     logger.info("bot ready; polling providers every %ss", settings.poll_interval_seconds)

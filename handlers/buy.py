@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 
 from handlers import callbacks as cb
 from handlers import keyboards, texts
+from handlers.again_buttons import with_again
 from handlers.buy_list import (
     belongs_to,
     client_or_explain,
@@ -25,7 +26,9 @@ from handlers.buy_list import (
     update_step,
 )
 from handlers.catalogue_cache import catalogue_cache
-from handlers.common import BuyStep, answer, chat_id_of, clear_pending_step, load_pending_step, show
+from handlers.common import (
+    BuyStep, CompareStep, answer, chat_id_of, clear_pending_step, load_pending_step, save_pending_step, show,
+)
 from handlers.services import Services, get_services
 from providers.base import PlanCatalogue
 from providers.errors import ProviderError
@@ -49,7 +52,10 @@ async def buy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if not connected:
         await show(update, texts.NO_PROVIDERS, keyboards.connect_providers())
         return
-    await show(update, texts.CHOOSE_PROVIDER_BUY, keyboards.buy_providers(connected))
+    markup = await with_again(services, chat_id_of(update), keyboards.buy_providers(connected), first=False)
+    # Before the screen: a name typed the moment it shows is compared.
+    await save_pending_step(update, context, CompareStep())
+    await show(update, texts.CHOOSE_PROVIDER_BUY, markup)
 
 
 def _tap(update: Update) -> cb.Callback:
@@ -165,6 +171,14 @@ async def _show_card(
 ) -> None:
     purchase = await services.purchases.create(chat_id_of(update), provider, offers)
     await show(update, texts.confirmation(purchase, title, country), keyboards.confirm_purchase(purchase))
+
+
+async def show_confirmation(
+    update: Update, services: Services, provider: ProviderId, offers: tuple[Offer, ...], title: str, country: str | None
+) -> None:
+    """A new purchase for `offers` (priced by the caller from a fresh catalogue) and its
+    confirmation card: the lists' card, also opened by "Buy again" (handlers/buy_again.py)."""
+    await _show_card(update, services, provider, offers, title, country)
 
 
 def sorted_plans(plans: list[Plan]) -> list[Plan]:

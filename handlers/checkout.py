@@ -17,14 +17,14 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from handlers import callbacks as cb
-from handlers import buy, keyboards, paid_actions, texts
+from handlers import buy, compare, keyboards, paid_actions, texts
 from handlers.buy_list import section_title
 from handlers.card_screen import card_screen
 from handlers.common import answer, chat_id_of, clear_pending_step, show
 from handlers.delivery import Delivery
 from handlers.services import Services, get_services
 from providers.base import DecisionAccepting, OrderListing, ProviderClient
-from providers.errors import ProviderError, ProviderUnavailable
+from providers.errors import OutOfStock, ProviderError, ProviderUnavailable
 from providers.models import PlacedOrder, PremiumBidDecision, PriceChangeDecision
 from storage.records import PurchaseRecord, PurchaseState
 
@@ -125,10 +125,10 @@ async def _place(
         if exc.may_have_charged:
             await _unknown(update, services, purchase, client, exc.user_message)
             return
-        await _failed(update, services, purchase, exc)
+        await _failed(update, services, purchase, exc, context)
         return
     except ProviderError as exc:
-        await _failed(update, services, purchase, exc)
+        await _failed(update, services, purchase, exc, context)
         return
     except Exception:
         # Unknown outcome: never let the user think nothing happened and buy again.
@@ -194,11 +194,19 @@ async def _unknown(
     await show(update, texts.purchase_unconfirmed(purchase), keyboards.buy_again(purchase))
 
 
-async def _failed(update: Update, services: Services, purchase: PurchaseRecord, exc: ProviderError) -> None:
+async def _failed(
+    update: Update, services: Services, purchase: PurchaseRecord, exc: ProviderError,
+    context: ContextTypes.DEFAULT_TYPE | None = None,
+) -> None:
     await services.purchases.transition(
         purchase.id, purchase.chat_id, PurchaseState.PLACING, PurchaseState.FAILED, exc.user_message
     )
-    await show(update, texts.purchase_failed(purchase.provider, exc.user_message), keyboards.main_menu())
+    text = texts.purchase_failed(purchase.provider, exc.user_message)
+    markup = keyboards.main_menu()
+    if isinstance(exc, OutOfStock) and context is not None:
+        # Sold out here: the next-best offer of the same service, as a button to ITS confirmation card.
+        text, markup = await compare.with_fallback(context, services, purchase, text, markup)
+    await show(update, text, markup)
 
 
 def _encode(decision: Decision) -> str:

@@ -93,7 +93,11 @@ class BuyStep(msgspec.Struct, frozen=True, tag="buy"):
     selected: tuple[str, ...] = ()
 
 
-PendingStep = ConnectStep | BuyStep
+class CompareStep(msgspec.Struct, frozen=True, tag="compare"):
+    """/buy's first screen or its compare prompt: typed text is a service name to compare."""
+
+
+PendingStep = ConnectStep | BuyStep | CompareStep
 
 
 async def load_pending_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> PendingStep | None:

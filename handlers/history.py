@@ -1,17 +1,16 @@
-"""/history: finished orders, newest first, paged."""
+"""/history: finished orders, newest first, paged; the filters, summary and export are in
+handlers/history_filters.py and handlers/export_csv.py."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers.services import get_services
 from handlers import callbacks as cb
-from handlers import keyboards, texts
-from handlers.common import answer, chat_id_of, clear_pending_step, show
-from handlers.zones import chat_zone
+from handlers.common import answer, clear_pending_step
+from handlers.history_filters import DEFAULT_FILTER, HISTORY_PAGE_SIZE, show_books
 
-HISTORY_PAGE_SIZE = 5
+__all__ = ["HISTORY_PAGE_SIZE", "history_command"]
 
 
 async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -20,17 +19,4 @@ async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     tap = cb.decode(update.callback_query.data if update.callback_query else None)
     page = tap.page if isinstance(tap, cb.HistoryPage) else 0
     await answer(update)
-    services = get_services(context)
-    chat_id = chat_id_of(update)
-    orders, total = await services.orders.history(chat_id, page * HISTORY_PAGE_SIZE, HISTORY_PAGE_SIZE)
-    if total == 0:
-        await show(update, texts.NO_HISTORY, keyboards.main_menu())
-        return
-    pages = keyboards.page_count_for(total, HISTORY_PAGE_SIZE)
-    if not orders:  # an outdated ◀ ▶ past the end: show the last page
-        page = pages - 1
-        orders, total = await services.orders.history(chat_id, page * HISTORY_PAGE_SIZE, HISTORY_PAGE_SIZE)
-    codes = await services.messages.codes_by_order(o.id for o in orders)
-    zone = await chat_zone(services, chat_id)
-    entries = [texts.history_entry(o, codes.get(o.id, []), zone) for o in orders]
-    await show(update, texts.history_page(entries, page, pages, zone), keyboards.history(page, pages))
+    await show_books(update, context, DEFAULT_FILTER, page)

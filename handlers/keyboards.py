@@ -9,9 +9,10 @@ from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers import account_callbacks as account_cb
 from handlers import callbacks as cb
-from handlers import hook_taps
+from handlers import compare_taps, hook_taps
 from handlers import screen_taps as taps
 from handlers import screen_texts, texts, zones
+from handlers.texts import compare as compare_texts
 from providers.models import Action, Offer, Plan, ProviderId, Section
 from providers.registry import capabilities_of
 from storage.records import OrderRecord, PurchaseRecord
@@ -146,6 +147,7 @@ def open_private_chat(bot_username: str | None) -> InlineKeyboardMarkup | None:
 
 def buy_providers(connected: Sequence[ProviderId]) -> InlineKeyboardMarkup:
     rows = [[_button(texts.provider_name(p), cb.buy_provider(p))] for p in connected]
+    rows.append([_button(compare_texts.COMPARE_BUTTON, compare_taps.prompt_data())])
     return InlineKeyboardMarkup([*rows, back_row(cb.menu("start"))])
 
 

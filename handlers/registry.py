@@ -22,6 +22,9 @@ from handlers import accounts, callback_setup, hook_taps
 from handlers import callbacks as cb
 from handlers import screen_taps as taps
 from handlers import settings
+from handlers import again_buttons, auto_cancel, buy_again
+from handlers import book_taps, export_csv, history_filters
+from handlers import compare, compare_taps
 from handlers.errors import error_handler
 from handlers.guard import guard
 
@@ -33,7 +36,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("providers", "Connected providers"),
     ("connect", "Connect a provider"),
     ("history", "Past orders"),
-    ("settings", "Time zone"),
+    ("settings", "Time zone, auto-cancel of idle orders"),
     ("help", "How this bot works"),
     ("cancel", "Leave the current step"),
 ]
@@ -87,12 +90,19 @@ def _handlers() -> list[BaseHandler[Update, object, object]]:
         CallbackQueryHandler(checkout.buy_again, pattern=_purchase_tap("again")),
         CallbackQueryHandler(orders.order_button, pattern=cb.matches(cb.OrderTap)),
         CallbackQueryHandler(history.history_command, pattern=cb.matches(cb.HistoryPage)),
+        CallbackQueryHandler(history_filters.books_view, pattern=book_taps.matches(book_taps.BooksView)),
+        CallbackQueryHandler(history_filters.filter_choice, pattern=book_taps.matches(book_taps.FilterChoice)),
+        CallbackQueryHandler(history_filters.summary_screen, pattern=book_taps.matches(book_taps.Summary)),
+        CallbackQueryHandler(export_csv.export_history, pattern=book_taps.matches(book_taps.Export)),
         CallbackQueryHandler(orders.orders_command, pattern=taps.matches(taps.OrdersPage)),
         CallbackQueryHandler(orders.open_card, pattern=taps.matches(taps.OpenCard)),
         CallbackQueryHandler(settings.settings_button, pattern=taps.matches(taps.SettingsScreen)),
         CallbackQueryHandler(start.noop, pattern=cb.matches(cb.Noop)),
         CallbackQueryHandler(accounts.account_button, pattern=account_cb.is_account_tap),
         CallbackQueryHandler(callback_setup.hook_button, pattern=hook_taps.matches()),
+        CallbackQueryHandler(buy_again.again_tapped, pattern=again_buttons.matches()),
+        CallbackQueryHandler(auto_cancel.auto_cancel_button, pattern=auto_cancel.matches()),
+        CallbackQueryHandler(compare.prompt_tapped, pattern=compare_taps.is_compare_tap),
         CallbackQueryHandler(start.outdated_button),
         # An edit is never taken as a new answer (a credential, a filter): it gets the menu.
         MessageHandler(filters.UpdateType.EDITED, text_input.edit_received),

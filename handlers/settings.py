@@ -1,4 +1,4 @@
-"""/settings: the chat's preferences (its time zone), from the command or the main menu."""
+"""/settings: the chat's preferences (its time zone, auto-cancel), from the command or the main menu."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from telegram.ext import ContextTypes
 
 from handlers import keyboards, screen_texts
 from handlers import screen_taps as taps
+from handlers.auto_cancel import settings_screen
 from handlers.common import answer, chat_id_of, clear_pending_step, show
 from handlers.services import get_services
 from handlers.zones import chat_zone, set_chat_zone, zone, zone_name
@@ -16,8 +17,7 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """The settings screen: /settings, Settings in the menu, and Back from a setting."""
     await clear_pending_step(update, context)
     await answer(update)
-    current = await chat_zone(get_services(context), chat_id_of(update))
-    await show(update, screen_texts.settings(current), keyboards.settings(zone_name(current)))
+    await show(update, *await settings_screen(get_services(context), chat_id_of(update)))
 
 
 async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -36,5 +36,5 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await set_chat_zone(services, chat_id, tap.zone)
     chosen = zone(tap.zone)
     # Back to the settings screen, which now shows the zone; the answer says what changed.
-    await show(update, screen_texts.settings(chosen), keyboards.settings(zone_name(chosen)))
+    await show(update, *await settings_screen(services, chat_id))
     await answer(update, screen_texts.zone_set(chosen))

@@ -8,6 +8,7 @@ from telegram.ext import ContextTypes
 
 from handlers.services import get_services
 from handlers import keyboards, texts
+from handlers.again_buttons import with_again
 from handlers.common import answer, chat_id_of, clear_pending_step, show
 
 
@@ -20,6 +21,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     text = texts.welcome(user.first_name if user else None, bool(connected))
     markup = keyboards.main_menu() if connected else keyboards.connect_first()
+    if connected:
+        markup = await with_again(services, chat_id_of(update), markup, first=True)
     await show(update, text, markup)
 
 

@@ -10,8 +10,8 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from handlers import buy, connect, keyboards, texts
-from handlers.common import BuyStep, ConnectStep, chat_id_of, delete_quietly, load_pending_step
+from handlers import buy, compare, connect, keyboards, texts
+from handlers.common import BuyStep, CompareStep, ConnectStep, chat_id_of, delete_quietly, load_pending_step
 from handlers.services import get_services
 from handlers.start import unknown_message
 
@@ -30,6 +30,8 @@ async def text_received(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await connect.credential_outside_a_step(update, context)
     elif isinstance(step, BuyStep):
         await buy.filter_typed(update, context, step)
+    elif isinstance(step, CompareStep):
+        await compare.name_typed(update, context, step)
     else:
         await unknown_message(update, context)
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from providers.models import Plan
 
 
-CHOOSE_PROVIDER_BUY = "Buy a number — choose a provider:"
+CHOOSE_PROVIDER_BUY = "Buy a number — choose a provider, or type a service name to compare it everywhere:"
 PLACING = "Placing your order…"
 ALREADY_PLACING = "This order is already being placed."
 AUCTION_WON = "✅ A premium bid won a number:"  # the header of a won order no purchase waited for

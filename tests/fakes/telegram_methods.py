@@ -20,6 +20,7 @@ from tests.fakes.telegram_state import (
     TelegramState,
     bad_request,
 )
+from tests.fakes.telegram_documents import send_document
 from tests.fakes.telegram_webhook import WebhookPusher
 
 MAX_TEXT = 4096
@@ -73,6 +74,7 @@ class BotApiMethods:
             "deletemycommands": self.delete_my_commands,
             "sendchataction": lambda p: bool(state.known_chat(p.get("chat_id"))),
             "getchat": lambda p: dict(state.known_chat(p.get("chat_id")).chat),
+            "senddocument": lambda p: send_document(state, p),
         }
 
     def exists(self, method: str) -> bool:
