@@ -334,7 +334,3 @@ def code_message(code: str | None) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton("📋 Copy code", copy_text=CopyTextButton(code))]]
     )
-
-
-def history(page: int, pages: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([*_pager(page, pages, cb.history_page), back_row(cb.menu("start"))])

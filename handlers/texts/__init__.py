@@ -27,7 +27,7 @@ from handlers.texts.buy import (
 )
 from handlers.texts.orders import (
     ACTION_NOT_AVAILABLE, CARD_CODES_SHOWN, NO_ACTIVE_ORDERS, NO_HISTORY, ORDER_FINISHED, SMS_TEXT_LIMIT,
-    STATUS_WORDS, code_message, codes_line, finished_notice, history_entry, history_page, number_messages,
+    STATUS_WORDS, code_message, codes_line, finished_notice, history_entry, number_messages,
     order_card, refund_note, rent_ending,
 )
 from handlers.texts.rent import (
@@ -61,7 +61,7 @@ __all__ = [
     "plan_label", "premium_bid", "price_change", "purchase_failed", "purchase_unconfirmed", "services_page",
     "ACTION_NOT_AVAILABLE", "CARD_CODES_SHOWN", "NO_ACTIVE_ORDERS", "NO_HISTORY", "ORDER_FINISHED",
     "SMS_TEXT_LIMIT", "STATUS_WORDS", "code_message", "codes_line", "finished_notice", "history_entry",
-    "history_page", "number_messages", "order_card", "refund_note", "rent_ending", "NO_EXTENSION",
+    "number_messages", "order_card", "refund_note", "rent_ending", "NO_EXTENSION",
     "activation", "auto_renewal", "choose_extension", "choose_renewal", "extended", "refund_question",
     "renewed_until", "woken", "DURATION_WORDS", "NOTHING_CHARGED", "RENEW_WHAT", "REUSE_WHAT", "extend_what",
     "paid_action_card", "paid_action_done", "renew_what",

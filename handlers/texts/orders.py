@@ -130,8 +130,3 @@ def history_entry(order: OrderRecord, codes: list[str], zone: tzinfo = UTC) -> s
         f"   <code>{phone(order.phone)}</code> · {money(order.price)} · "
         f"{STATUS_WORDS[order.status]}{refund_note(order)} · {code_text}"
     )
-
-
-def history_page(entries: list[str], page: int, pages: int, zone: tzinfo = UTC) -> str:
-    head = f"<b>History</b> (page {page + 1}/{pages}, newest first; times in {zone_label(zone)})"
-    return clip_message(head + "\n\n" + "\n\n".join(entries))
