@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -29,6 +28,7 @@ from providers.kiwi.simulator.sim import KiwiSimulator
 from providers.models import ProviderId
 from providers.nonvoip.simulator.sim import NonVoipSimulator
 from storage.messages import SOURCE_CALLBACK
+from tests.clients.common import free_port
 from tests.fakes.telegram import BotMessage, FakeTelegram
 from tests.helpers import KIWI_KEY, NONVOIP_EMAIL, NONVOIP_PASSWORD, Chat, until
 
@@ -258,18 +258,12 @@ def test_instant_codes_buttons_parse_back_and_anything_else_is_none(data: str) -
     assert tap is None or data in (hook_taps.setup(tap.provider), hook_taps.turn_off(tap.provider))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_in_the_sandbox_with_a_public_url_codes_come_by_callback(
     make_settings: Callable[..., Settings], tg: FakeTelegram
 ) -> None:
     """`python -m bot sandbox` with PUBLIC_URL: both simulators call the bot's own web server, so a
     code is in the chat long before the safety-net poll (30 s) would have found it."""
-    port = _free_port()
+    port = free_port()
     settings = make_settings(
         webhook_url=f"http://127.0.0.1:{port}", webhook_listen="127.0.0.1", webhook_port=port,
         kiwi_base_url="http://127.0.0.1:9", nonvoip_base_url="http://127.0.0.1:9/manager",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -19,6 +18,7 @@ from bot.logging_setup import REDACTOR, setup_logging
 from bot.web.factory import TELEGRAM_PATH
 from bot.web.server import webhook_options
 from handlers.services import SERVICES_KEY, Services
+from tests.clients.common import free_port
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram_webhook import SECRET_HEADER
 from tests.helpers import Chat
@@ -26,15 +26,9 @@ from tests.helpers import Chat
 FORGER_CHAT = 5005
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def webhook_settings(make_settings: Callable[..., Settings]) -> Settings:
-    port = _free_port()
+    port = free_port()
     return make_settings(webhook_url=f"http://127.0.0.1:{port}", webhook_listen="127.0.0.1", webhook_port=port)
 
 

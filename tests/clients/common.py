@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import itertools
+import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -73,11 +75,33 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         await client.aclose()
 
 
+# Ports for servers that must know their port before they listen (a webhook URL in the settings):
+# below the kernel's ephemeral range (32768-60999 here), so between our check and the server's bind
+# the OS never gives the port to another test's `bind(0)` or outgoing connection; a block of its own
+# per pytest-xdist worker, so two workers never pick the same one.
+_PORT_BASE = 20000
+_PORTS_PER_WORKER = 2000
+_WORKER_BLOCKS = 6
+_port_cursor = itertools.count(os.getpid() % _PORTS_PER_WORKER)
+
+
+def _worker_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")  # "gw3"
+    return int(worker[2:]) % _WORKER_BLOCKS if worker[2:].isdigit() else 0
+
+
 def free_port() -> int:
-    """A loopback port nobody listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port nobody listens on now, and that the OS will not hand to anyone else."""
+    block = _PORT_BASE + _worker_index() * _PORTS_PER_WORKER
+    for _ in range(_PORTS_PER_WORKER):
+        port = block + next(_port_cursor) % _PORTS_PER_WORKER
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # still held (a server of an earlier test closing): the next one
+            return port
+    raise RuntimeError("no free loopback port")
 
 
 Received = TypeVar("Received")

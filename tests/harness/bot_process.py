@@ -33,6 +33,9 @@ class BotEnvironment:
     gotsms_base_url: str
     poll_interval_seconds: float = 0.3
     provider_timeout_seconds: float = 1.0
+    # A row a killed process had claimed (inserted claimed, not yet sent) waits this long for
+    # another sender: short here, so a test sees it delivered within its few seconds.
+    outbox_lease_seconds: float = 2.0
 
     @property
     def database_path(self) -> Path:
@@ -50,6 +53,7 @@ class BotEnvironment:
             GOTSMS_BASE_URL=self.gotsms_base_url,
             POLL_INTERVAL_SECONDS=str(self.poll_interval_seconds),
             PROVIDER_TIMEOUT_SECONDS=str(self.provider_timeout_seconds),
+            OUTBOX_LEASE_SECONDS=str(self.outbox_lease_seconds),
             LOG_LEVEL="WARNING",
             PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p),
         )
