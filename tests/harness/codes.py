@@ -59,17 +59,18 @@ class DeliveryReport:
         found: list[str] = []
         if self.missing:
             found.append(f"missing codes: {self.missing}")
-        if origin:
-            found += [f"  {code}: {origin[code]}" for code in [*self.missing, *self.misrouted, *self.repeats]
-                      if code in origin]
         if self.misrouted:
             found.append(f"codes sent to another chat: {self.misrouted}")
         forbidden = {c: n for c, n in self.repeats.items() if c not in repeatable or n > 2}
         if forbidden:
             found.append(f"codes sent more than once: {forbidden}")
         allowed = {c: n for c, n in self.repeats.items() if c in repeatable and n == 2}
-        if len(allowed) > max_repeated_messages:
+        too_many = len(allowed) > max_repeated_messages
+        if too_many:
             found.append(f"more repeats than the at-least-once gap allows ({max_repeated_messages}): {allowed}")
+        if origin:  # where each code in a problem came from (an allowed repeat is no problem)
+            involved = [*self.missing, *self.misrouted, *forbidden, *(allowed if too_many else ())]
+            found += [f"  {code}: {origin[code]}" for code in involved if code in origin]
         return found
 
 
