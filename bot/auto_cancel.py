@@ -18,11 +18,11 @@ from telegram.ext import ContextTypes
 
 from handlers.accounts import account_gone_line
 from handlers.delivery import Delivery
+from handlers.orders import finish_order
 from handlers.services import SERVICES_KEY, Services
 from handlers.texts import again as again_texts
-from providers.base import Cancellable, ProviderClient, Rejectable
-from providers.errors import NotAllowedNow, ProviderError
-from providers.models import Action, OrderStatus, RemoteOrder
+from providers.errors import ProviderError
+from providers.models import Action, OrderStatus
 from providers.registry import capabilities_of
 from storage.again import AgainStore
 from storage.database import utcnow
@@ -71,7 +71,7 @@ class AutoCancel:
         if client is None or action is None:
             return False
         try:
-            remote = await _finish(client, action, order.remote_id)
+            remote = await finish_order(client, action, order.remote_id)
         except ProviderError as exc:
             # Refused or unreachable: the order stays as it is (the next run may try again).
             logger.info("auto-cancel of order %s refused: %s", order.id, type(exc).__name__)
@@ -92,14 +92,6 @@ def _refunding_action(order: OrderRecord) -> Action | None:
     """Cancel or Reject where the provider offers it for this order now (both refund)."""
     allowed = capabilities_of(order.provider).order_actions(order.status, order.section)
     return next((a for a in (Action.CANCEL, Action.REJECT) if a in allowed), None)
-
-
-async def _finish(client: ProviderClient, action: Action, remote_id: str) -> RemoteOrder:
-    if action is Action.CANCEL and isinstance(client, Cancellable):
-        return await client.cancel(remote_id)
-    if action is Action.REJECT and isinstance(client, Rejectable):
-        return await client.reject(remote_id)
-    raise NotAllowedNow("no refundable cancel")
 
 
 async def auto_cancel_job(context: ContextTypes.DEFAULT_TYPE) -> None:

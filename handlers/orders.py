@@ -140,7 +140,7 @@ async def _perform(
             note = texts.activation(window, await chat_zone(services, order.chat_id))
         else:
             # The user asked for it: no "cancelled on the provider's side" notice.
-            order = await delivery.apply(order, await _finish(client, action, order.remote_id), announce_end=False)
+            order = await delivery.apply(order, await finish_order(client, action, order.remote_id), announce_end=False)
             if action in (Action.CANCEL, Action.REJECT) and order.refunded:
                 note = f"{note[:-1]} — refunded."
     except ProviderError as exc:
@@ -169,8 +169,8 @@ async def _offer_paid(
         await answer(update, texts.action_refused(order.provider, exc.user_message), alert=True)
 
 
-async def _finish(client: ProviderClient, action: Action, remote_id: str) -> RemoteOrder:
-    """Cancel, Reject or Done, through the ability that does it."""
+async def finish_order(client: ProviderClient, action: Action, remote_id: str) -> RemoteOrder:
+    """Cancel, Reject or Done, through the ability that does it (the buttons and auto-cancel)."""
     if action is Action.CANCEL and isinstance(client, Cancellable):
         return await client.cancel(remote_id)
     if action is Action.REJECT and isinstance(client, Rejectable):
