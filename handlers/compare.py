@@ -33,6 +33,7 @@ from providers.base import PlanCatalogue, ProviderClient
 from providers.errors import ProviderError
 from providers.models import Action, Offer, Plan, ProviderId
 from providers.registry import capabilities_of
+from storage.again import AgainStore
 from storage.records import PurchaseRecord
 
 logger = logging.getLogger(__name__)
@@ -164,18 +165,17 @@ def offer_button(position: int, found: Found) -> InlineKeyboardButton | None:
 
 
 async def _recent_buttons(services: Services, chat_id: int) -> list[list[InlineKeyboardButton]]:
-    """The chat's recently bought services, newest first, one per service."""
-    finished, _ = await services.orders.history(chat_id, 0, 30)
-    orders = sorted([*await services.orders.active_for_chat(chat_id), *finished], key=lambda o: o.id, reverse=True)
+    """The chat's recently bought services (what "Buy again" reads too), newest first, one per
+    service whatever the provider."""
     seen: set[str] = set()
     rows: list[list[InlineKeyboardButton]] = []
-    for order in orders:
-        key = canonical(order.service_name)
+    for bought in await AgainStore(services.db).recent_purchases(chat_id):
+        key = canonical(bought.service_name)
         data = service_data(key)
         if data is None or key in seen:
             continue
         seen.add(key)
-        rows.append([InlineKeyboardButton(f"🔁 {order.service_name}", callback_data=data)])
+        rows.append([InlineKeyboardButton(f"🔁 {bought.service_name}", callback_data=data)])
         if len(rows) == MAX_RECENT:
             break
     return rows
