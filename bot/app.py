@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
@@ -23,6 +23,7 @@ from bot.web.server import WEB_SERVER_KEY, WebhookOptions, serving_web
 from bot.rate_limits import ReplyFirstRateLimiter
 from bot.update_processor import PerChatUpdateProcessor
 from handlers.services import SERVICES_KEY, Services
+from handlers import i18n
 from handlers.registry import COMMANDS, register
 from providers.http import create_http_client
 from providers.registry import ProviderEndpoints
@@ -91,6 +92,18 @@ def build_application(
     return app
 
 
+async def _set_commands(bot: Bot) -> None:
+    """The command menu in every language: English as the default list, then one list per
+    other language, which Telegram shows to users whose app is set to it."""
+    for code in i18n.languages():
+        with i18n.use_language(code):
+            commands = [BotCommand(name, i18n._(description)) for name, description in COMMANDS]
+        if code == i18n.DEFAULT_LANGUAGE:
+            await bot.set_my_commands(commands)
+        else:
+            await bot.set_my_commands(commands, language_code=code)
+
+
 async def _open_services(app: App, settings: Settings) -> None:
     db = await Database.open(settings.database_path)
     box = SecretBox(settings.encryption_keys)
@@ -121,7 +134,7 @@ async def _open_services(app: App, settings: Settings) -> None:
     app.bot_data["poller"] = Poller(
         services, delivery, app.bot, safety_poll_seconds=settings.callback_safety_poll_seconds
     )
-    await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    await _set_commands(app.bot)
     assert app.job_queue is not None
     app.job_queue.run_repeating(
         poll_job,

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from telegram.ext import ContextTypes
 
 from handlers.accounts import account_gone_line
+from handlers.chat_language import speaking_to
 from handlers.delivery import Delivery
 from handlers.orders import finish_order
 from handlers.services import SERVICES_KEY, Services
@@ -80,7 +81,8 @@ class AutoCancel:
         if updated is order or updated.status is not OrderStatus.CANCELLED:
             return False  # another process (or a poll) moved it first, or the provider did not cancel
         refund = updated.price if updated.refunded else None
-        text = again_texts.auto_cancelled(updated.service_name, updated.phone, minutes, refund)
+        async with speaking_to(self._services.db, updated.chat_id):  # a job: no update set the language
+            text = again_texts.auto_cancelled(updated.service_name, updated.phone, minutes, refund)
         notice = await self._services.messages.add_notice(updated, NOTICE_KEY, text)
         if notice is not None:
             await self._delivery.send(notice, updated)  # the outbox sends it if this fails

@@ -23,6 +23,7 @@ from bot.hooks.safety_net import SafetyNet
 from bot.reconcile import Reconciler
 from bot.request_budget import RequestBudget
 from handlers import texts
+from handlers.chat_language import speaking_to
 from handlers.delivery import Delivery, reminder_key
 from handlers.services import Services
 from providers.base import OrderListing, ProviderClient, UnreadFeed
@@ -270,8 +271,10 @@ class Poller:
         logger.warning("chat %s: %s credentials rejected; polling stopped", chat_id, provider.value)
         await self._services.credentials.mark_rejected(chat_id, provider)
         self._services.forget_client(chat_id, provider)
+        async with speaking_to(self._services.db, chat_id):  # outside an update: the chat's language
+            text = texts.credentials_rejected(provider)
         try:
-            await self._bot.send_message(chat_id, texts.credentials_rejected(provider))
+            await self._bot.send_message(chat_id, text)
         except TelegramError as exc:
             logger.warning("could not tell chat %s: %s", chat_id, type(exc).__name__)
 

@@ -21,6 +21,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from handlers import keyboards, texts
+from handlers.chat_language import speaking_to
 from handlers.delivery import Delivery
 from handlers.services import Services
 from providers.base import OrderListing, ProviderClient
@@ -91,7 +92,9 @@ class Reconciler:
             if await self._services.purchases.transition(
                 purchase.id, purchase.chat_id, PurchaseState.UNKNOWN, PurchaseState.FAILED, exc.user_message
             ):
-                await self._say(purchase.chat_id, texts.purchase_failed(purchase.provider, exc.user_message))
+                async with speaking_to(self._services.db, purchase.chat_id):  # outside an update
+                    text = texts.purchase_failed(purchase.provider, exc.user_message)
+                await self._say(purchase.chat_id, text)
             return
         if isinstance(outcome, PlacedOrder):
             await self._adopt(purchase, outcome)
@@ -108,20 +111,19 @@ class Reconciler:
             return  # the placing task recorded it meanwhile
         logger.info("purchase %s reconciled as order(s) %s", purchase.id, [o.id for o in orders])
         for order, remote in zip(orders, placed.orders):
+            async with speaking_to(self._services.db, order.chat_id):  # outside an update
+                header = texts.reconciled()
             # Codes that came while the bot did not know the order follow its card.
-            await self._delivery.show_found_order(order, remote, texts.RECONCILED)
+            await self._delivery.show_found_order(order, remote, header)
 
     async def tell_unconfirmed(self, purchase: PurchaseRecord) -> None:
         """Once per purchase: it may have been charged; where to check; buy again only on purpose."""
         if not await self._services.purchases.mark_notified(purchase.id):
             return
+        async with speaking_to(self._services.db, purchase.chat_id):  # outside an update
+            text, markup = texts.purchase_unconfirmed(purchase), keyboards.buy_again(purchase)
         try:
-            await self._bot.send_message(
-                purchase.chat_id,
-                texts.purchase_unconfirmed(purchase),
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboards.buy_again(purchase),
-            )
+            await self._bot.send_message(purchase.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
         except TelegramError as exc:
             logger.warning("could not tell chat about purchase %s: %s", purchase.id, type(exc).__name__)
             await self._services.purchases.unmark_notified(purchase.id)  # told next tick instead

@@ -218,7 +218,7 @@ async def account_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await answer(update, texts.account_gone_line(tap.provider, disconnected=False), alert=True)
         return
     if tap is None:
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await answer(update, texts.outdated_button(), alert=True)
         return
     chat_id = chat_id_of(update)
     pending: dict[tuple[int, ProviderId], _PendingSwitch] = context.bot_data.setdefault(_PENDING_KEY, {})
@@ -228,7 +228,7 @@ async def account_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if current:
             del pending[(chat_id, tap.provider)]
         await answer(update)
-        text = texts.account_switch_kept(tap.provider) if tap.step == "no" else texts.ACCOUNT_SWITCH_EXPIRED
+        text = texts.account_switch_kept(tap.provider) if tap.step == "no" else texts.account_switch_expired()
         await show(update, text, keyboards.main_menu())
         return
     assert waiting is not None

@@ -11,6 +11,7 @@ from handlers.services import Services, get_services
 from handlers import callbacks as cb
 from handlers import accounts, callback_setup, keyboards, texts
 from handlers.common import answer, chat_id_of, clear_pending_step, show
+from handlers.i18n import _
 from providers.errors import ProviderError
 from providers.models import ProviderId
 
@@ -20,12 +21,12 @@ async def _balance_line(services: Services, chat_id: int, provider: ProviderId) 
     try:
         client = await services.client_for(chat_id, provider)
         if client is None:
-            return "not connected"
+            return _("not connected")
         balance = await client.get_balance()
     except ProviderError as exc:
         return f"⚠️ {exc.user_message}"
     except Exception:  # an unsupported or broken client must not hide the others
-        return "⚠️ not available in this version"
+        return _("⚠️ not available in this version")
     return texts.money(balance.amount)
 
 
@@ -40,7 +41,7 @@ async def balance_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await answer(update)
     lines = await _lines(get_services(context), chat_id_of(update))
     if not lines:
-        await show(update, texts.NO_PROVIDERS, keyboards.connect_providers())
+        await show(update, texts.no_providers(), keyboards.connect_providers())
         return
     await show(update, texts.balances(lines), keyboards.main_menu())
 
@@ -51,7 +52,7 @@ async def providers_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await answer(update)
     lines = await _lines(get_services(context), chat_id_of(update))
     if not lines:
-        await show(update, texts.NO_PROVIDERS, keyboards.connect_providers())
+        await show(update, texts.no_providers(), keyboards.connect_providers())
         return
     await show(update, *await callback_setup.providers_screen(get_services(context), chat_id_of(update), lines))
 
@@ -61,7 +62,7 @@ async def disconnect_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     orders and history stay, their cards say the account is gone."""
     tap = cb.decode(update.callback_query.data if update.callback_query else None)
     if not isinstance(tap, cb.Disconnect):
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await answer(update, texts.outdated_button(), alert=True)
         return
     if tap.step == "no" or tap.provider is None:  # Back: the providers list again
         await providers_command(update, context)
@@ -79,7 +80,7 @@ async def disconnect_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     removed = await services.credentials.delete(chat_id, provider)
     services.forget_client(chat_id, provider)
     await callback_setup.forget(services, chat_id, provider)  # the old callback URL stops working
-    await answer(update, None if removed else "It was not connected.")
-    await show(update, texts.DISCONNECTED.format(provider=texts.provider_name(provider)), keyboards.after_disconnect())
+    await answer(update, None if removed else _("It was not connected."))
+    await show(update, texts.disconnected().format(provider=texts.provider_name(provider)), keyboards.after_disconnect())
     if removed and active:
         await accounts.redraw_cards(context.bot, services, active, disconnected=True)

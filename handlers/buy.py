@@ -29,6 +29,7 @@ from handlers.catalogue_cache import catalogue_cache
 from handlers.common import (
     BuyStep, CompareStep, answer, chat_id_of, clear_pending_step, load_pending_step, save_pending_step, show,
 )
+from handlers.i18n import N_, _
 from handlers.services import Services, get_services
 from providers.base import PlanCatalogue
 from providers.errors import ProviderError
@@ -37,10 +38,11 @@ from providers.registry import capabilities_of
 from storage.records import PurchaseRecord
 
 MAX_QUERY = 64  # characters of a typed filter that are used (and echoed back)
-_GONE_SERVICE = "This service is no longer available. Choose another:"
-_GONE_SERVICES = "Some of those services are no longer available. Choose again:"
-_GONE_PLAN = "This plan is no longer offered. Choose another:"
-_NO_PLANS = "This service has no plans right now."
+# Marked here, translated where shown (in the chat's language).
+_GONE_SERVICE = N_("This service is no longer available. Choose another:")
+_GONE_SERVICES = N_("Some of those services are no longer available. Choose again:")
+_GONE_PLAN = N_("This plan is no longer offered. Choose another:")
+_NO_PLANS = N_("This service has no plans right now.")
 
 
 async def buy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -50,12 +52,12 @@ async def buy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     services = get_services(context)
     connected = [p for p in await services.credentials.providers_of(chat_id_of(update)) if p in keyboards.SUPPORTED]
     if not connected:
-        await show(update, texts.NO_PROVIDERS, keyboards.connect_providers())
+        await show(update, texts.no_providers(), keyboards.connect_providers())
         return
     markup = await with_again(services, chat_id_of(update), keyboards.buy_providers(connected), first=False)
     # Before the screen: a name typed the moment it shows is compared.
     await save_pending_step(update, context, CompareStep())
-    await show(update, texts.CHOOSE_PROVIDER_BUY, markup)
+    await show(update, texts.choose_provider_buy(), markup)
 
 
 def _tap(update: Update) -> cb.Callback:
@@ -67,7 +69,7 @@ def _supported(provider: ProviderId) -> bool:
 
 
 async def _outdated(update: Update) -> None:
-    await answer(update, texts.OUTDATED_BUTTON, alert=True)
+    await answer(update, texts.outdated_button(), alert=True)
 
 
 async def provider_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -144,12 +146,12 @@ async def offer_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     offer = next((o for o in offers if o.service_id == tap.service_id), None)
     if offer is not None and offer.stock == 0:
-        await answer(update, texts.SOLD_OUT)
+        await answer(update, texts.sold_out())
         await _refresh_list(update, context, provider, section)
         return
     await answer(update)
     if offer is None:
-        await _refresh_list(update, context, provider, section, _GONE_SERVICE)
+        await _refresh_list(update, context, provider, section, _(_GONE_SERVICE))
         return
     if capabilities_of(provider).chooses_plan and isinstance(client, PlanCatalogue):
         await show_plans(update, context, client, provider, section, offer.service_id, offer.name)
@@ -202,7 +204,7 @@ async def show_plans(
     except ProviderError as exc:
         await _provider_failed(update, provider, exc, cb.buy_page(provider, section, 0))
         return
-    text = texts.choose_plan(provider, name) if found else _NO_PLANS
+    text = texts.choose_plan(provider, name) if found else _(_NO_PLANS)
     await show(update, f"{notice}\n\n{text}" if notice else text, keyboards.plans(provider, section, found))
 
 
@@ -234,7 +236,7 @@ async def plan_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if client is None:
         return
     if not isinstance(client, PlanCatalogue):
-        await show(update, _GONE_PLAN, keyboards.main_menu())
+        await show(update, _(_GONE_PLAN), keyboards.main_menu())
         return
     try:
         found = await client.section_plans(section)
@@ -243,7 +245,7 @@ async def plan_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     plan = next((p for p in found if p.id == tap.plan_id), None)
     if plan is None:
-        await _refresh_list(update, context, provider, section, _GONE_PLAN)
+        await _refresh_list(update, context, provider, section, _(_GONE_PLAN))
         return
     title = await section_title(context, client, section)
     await _show_card(update, services, provider, (plan_offer(plan),), title, plan.country)
@@ -271,7 +273,7 @@ async def service_toggled(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         elif refusal is not None:
             return None
         elif len(selected) >= limit:
-            refusal = texts.TOO_MANY_SERVICES.format(limit=limit)
+            refusal = texts.too_many_services().format(limit=limit)
             return None
         else:
             selected.append(tap.service_id)
@@ -283,7 +285,7 @@ async def service_toggled(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await answer(update, refusal, alert=True)
         return
     # An old list whose selection was not kept: say so, rather than silently counting from zero.
-    await answer(update, texts.SELECTION_RESTARTED.format(count=len(step.selected)) if restarted else None)
+    await answer(update, texts.selection_restarted().format(count=len(step.selected)) if restarted else None)
     await render_services(update, context, step, tap.page)
 
 
@@ -305,7 +307,7 @@ async def _why_not_selectable(
     except ProviderError:
         return None
     offer = next((o for o in offers if o.service_id == service_id), None)
-    return texts.SOLD_OUT if offer is not None and offer.stock == 0 else None
+    return texts.sold_out() if offer is not None and offer.stock == 0 else None
 
 
 def _selected_on_screen(update: Update) -> int:
@@ -330,7 +332,7 @@ async def selection_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     selected = list(await _selected_here(update, context, provider, section))
     if not selected:
         stale = _selected_on_screen(update) > 0  # the message shows a selection that was not kept
-        await answer(update, texts.STALE_SELECTION if stale else texts.NOTHING_SELECTED, alert=True)
+        await answer(update, texts.stale_selection() if stale else texts.nothing_selected(), alert=True)
         if stale:
             await _refresh_list(update, context, provider, section)
         return
@@ -348,7 +350,7 @@ async def selection_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     step = await update_step(update, context, provider, section,
                              lambda s: msgspec.structs.replace(s, selected=()), tapped_message_id(update))
     if len(chosen) != len(selected):
-        await render_services(update, context, step, 0, _GONE_SERVICES)
+        await render_services(update, context, step, 0, _(_GONE_SERVICES))
         return
     title = await section_title(context, client, section)
     await _show_card(update, services, provider, tuple(chosen), title, country_of(provider, title, chosen[0]))

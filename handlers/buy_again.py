@@ -36,7 +36,7 @@ async def again_tapped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     bought = None if order_id is None else await AgainStore(services.db).purchase_of_order(order_id, chat_id)
     if bought is None or bought.provider not in keyboards.SUPPORTED or not bought.service_ids:
         # Another chat's order (forged data) finds nothing here: nothing of it is shown.
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await answer(update, texts.outdated_button(), alert=True)
         return
     await answer(update)
     client = await client_or_explain(update, services, bought.provider)
@@ -55,10 +55,10 @@ async def again_tapped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     chosen = [offers.get(service_id) for service_id in bought.service_ids]
     available = [o for o in chosen if o is not None]
     if len(available) != len(chosen):
-        await show(update, again_texts.AGAIN_GONE, _back())
+        await show(update, again_texts.again_gone(), _back())
         return
     if any(o.stock == 0 for o in available):
-        await show(update, again_texts.AGAIN_SOLD_OUT, _back())
+        await show(update, again_texts.again_sold_out(), _back())
         return
     title = await section_title(context, client, bought.section)
     country = country_of(bought.provider, title, available[0])

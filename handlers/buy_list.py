@@ -28,6 +28,7 @@ from handlers.common import (
     show,
     step_lock,
 )
+from handlers.i18n import N_, _
 from handlers.services import Services, get_services
 from providers.base import ProviderClient
 from providers.errors import ProviderError
@@ -41,7 +42,7 @@ _STEP_RETRIES = 5
 # Where a section is not itself a country, the country its numbers are in (NonVoipUsNumber's
 # US sections); `Offer.country` says it where the provider does (its Country section, GotSMS).
 _SECTIONS_ARE_COUNTRIES = frozenset({ProviderId.KIWI})
-_HOME_COUNTRY = {ProviderId.NONVOIP: "USA"}
+_HOME_COUNTRY = {ProviderId.NONVOIP: N_("USA")}
 
 
 def tapped_message_id(update: Update) -> int | None:
@@ -52,7 +53,8 @@ def tapped_message_id(update: Update) -> int | None:
 async def client_or_explain(update: Update, services: Services, provider: ProviderId) -> ProviderClient | None:
     client = await services.client_for(chat_id_of(update), provider)
     if client is None:
-        await show(update, f"{texts.provider_name(provider)} is not connected.", keyboards.connect_providers())
+        await show(update, _("{provider} is not connected.").format(provider=texts.provider_name(provider)),
+                   keyboards.connect_providers())
     return client
 
 
@@ -71,7 +73,7 @@ async def update_step(
     base. `change` returning None keeps the step as it is."""
     step = BuyStep(provider, section, message_id=message_id)
     async with step_lock(chat_id_of(update)):  # in order within this process; CAS across processes
-        for _ in range(_STEP_RETRIES):
+        for _attempt in range(_STEP_RETRIES):
             stored = await load_pending_step(update, context)
             base = stored if belongs_to(stored, provider, section, message_id) else None
             step = base if isinstance(base, BuyStep) else BuyStep(provider, section, message_id=message_id)
@@ -127,7 +129,8 @@ async def section_title(context: ContextTypes.DEFAULT_TYPE, client: ProviderClie
             remember_sections(context, client.provider, await client.list_sections())
         except ProviderError:
             return section
-    return titles(context).get(key, section)
+    title = titles(context).get(key, section)
+    return _(title)  # the provider module's words (N_-marked there), translated
 
 
 def country_of(provider: ProviderId, title: str, offer: Offer) -> str | None:
@@ -135,7 +138,8 @@ def country_of(provider: ProviderId, title: str, offer: Offer) -> str | None:
     NonVoipUsNumber Country product, a GotSMS plan), else the provider's only one."""
     if provider in _SECTIONS_ARE_COUNTRIES:
         return title
-    return offer.country or _HOME_COUNTRY.get(provider)
+    country = offer.country or _HOME_COUNTRY.get(provider)
+    return _(country) if country else None
 
 
 def matching(offers: list[Offer], query: str | None) -> list[Offer]:
@@ -161,7 +165,7 @@ async def render_services(
         return None
     head = f"{notice}\n\n" if notice else ""
     if not offers:
-        text = head + texts.NO_MATCH.format(query=escape(query or ""))
+        text = head + texts.no_match().format(query=escape(query or ""))
         return await show_on_list(update, context, step, text, keyboards.no_match(provider, section))
     pages = keyboards.page_count(len(offers))
     page = min(max(page, 0), pages - 1)

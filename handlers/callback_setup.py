@@ -90,7 +90,7 @@ async def after_connect(services: Services, chat_id: int, provider: ProviderId) 
         hook = await services.hooks.get(chat_id, provider)
         if hook is not None and hook.webhook_secret is not None:  # the same account again: still on
             return texts.instant_codes_on(provider), None
-        return texts.KIWI_OFFER, provider
+        return texts.kiwi_offer(), provider
     registration = await register(services, chat_id, provider)
     return (None if registration is None else registration.line()), None
 
@@ -139,15 +139,15 @@ async def _codes_state(services: Services, chat_id: int, provider: ProviderId) -
     if provider not in _DASHBOARD_WEBHOOK and not isinstance(
         await services.client_for(chat_id, provider), CallbackRegistering
     ):
-        return texts.STATE_POLLING_ONLY, False
+        return texts.state_polling_only(), False
     if services.public_url is None:
-        return texts.STATE_NO_PUBLIC_URL, False
+        return texts.state_no_public_url(), False
     hook = await services.hooks.get(chat_id, provider)
     dashboard = provider in _DASHBOARD_WEBHOOK
     if hook is None or hook.registered_at is None:
         refused = hook is not None and not dashboard
-        return (texts.state_refused(provider) if refused else texts.STATE_OFF), True
-    return (texts.STATE_ON if hook.active else texts.STATE_LAGGING), dashboard
+        return (texts.state_refused(provider) if refused else texts.state_off()), True
+    return (texts.state_on() if hook.active else texts.state_lagging()), dashboard
 
 
 # -- the buttons ------------------------------------------------------------------------------
@@ -159,29 +159,29 @@ async def hook_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     tap = hook_taps.decode(update.callback_query.data if update.callback_query else None)
     dashboard = tap is not None and tap.provider in _DASHBOARD_WEBHOOK
     if tap is None or (tap.step == "off" and not dashboard):
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await answer(update, texts.outdated_button(), alert=True)
         return
     await answer(update)
     services = get_services(context)
     chat_id = chat_id_of(update)
     await clear_pending_step(update, context)  # a secret step left open ends here (or starts again)
     if services.public_url is None:
-        await show(update, texts.NO_PUBLIC_URL, keyboards.back_to_providers())
+        await show(update, texts.no_public_url(), keyboards.back_to_providers())
         return
     if tap.provider not in await services.credentials.providers_of(chat_id):
-        await show(update, texts.NOT_CONNECTED.format(provider=texts.provider_name(tap.provider)),
+        await show(update, texts.not_connected().format(provider=texts.provider_name(tap.provider)),
                    keyboards.back_to_providers())
         return
     if not dashboard:
         registration = await register(services, chat_id, tap.provider)
-        line = texts.POLLING_ONLY.format(provider=texts.provider_name(tap.provider))
+        line = texts.polling_only().format(provider=texts.provider_name(tap.provider))
         await show(update, line if registration is None else registration.line(), keyboards.back_to_providers())
         return
     if tap.step == "off":
         await services.hooks.set_webhook_secret(chat_id, tap.provider, None)
         await _tell_dashboard(context, services, chat_id, tap.provider, None, None)
         logger.info("chat %s: %s instant codes turned off", chat_id, tap.provider.value)
-        await show(update, texts.KIWI_OFF, keyboards.back_to_providers())
+        await show(update, texts.kiwi_off(), keyboards.back_to_providers())
         return
     hook = await services.hooks.ensure(chat_id, tap.provider)
     url = services.hook_url(tap.provider, hook.token)
@@ -216,15 +216,15 @@ async def take_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> boo
     chat = update.effective_chat
     assert message is not None and message.text is not None and chat is not None
     deleted = await delete_quietly(message)  # first: whatever it holds, it must not stay in the chat
-    note = texts.SECRET_DELETED if deleted else texts.SECRET_NOT_DELETED
+    note = texts.secret_deleted() if deleted else texts.secret_not_deleted()
     value = message.text.strip()
     if not _SECRET_SHAPE.fullmatch(value):
-        await chat.send_message(texts.INVALID_SECRET if deleted else f"{texts.INVALID_SECRET}\n{note}",
+        await chat.send_message(texts.invalid_secret() if deleted else f"{texts.invalid_secret()}\n{note}",
                                 parse_mode=ParseMode.HTML)
         return True
     if not await replace_pending_step(update, context, step, None):
         logger.info("chat %s: a webhook secret arrived after its step ended", chat.id)
-        await chat.send_message(texts.STEP_ENDED, parse_mode=ParseMode.HTML)
+        await chat.send_message(texts.step_ended(), parse_mode=ParseMode.HTML)
         return True
     text = await _store_secret(context, get_services(context), chat.id, step.provider, value)
     screen = step.values.get(_SCREEN)
@@ -237,13 +237,13 @@ async def _store_secret(
     context: ContextTypes.DEFAULT_TYPE, services: Services, chat_id: int, provider: ProviderId, secret: str
 ) -> str:
     if services.public_url is None:
-        return texts.NO_PUBLIC_URL
+        return texts.no_public_url()
     if provider not in await services.credentials.providers_of(chat_id):
-        return texts.NOT_CONNECTED.format(provider=texts.provider_name(provider))
+        return texts.not_connected().format(provider=texts.provider_name(provider))
     hook = await services.hooks.set_webhook_secret(chat_id, provider, secret)
     await _tell_dashboard(context, services, chat_id, provider, services.hook_url(provider, hook.token), secret)
     logger.info("chat %s: %s webhook secret stored", chat_id, provider.value)
-    return texts.KIWI_ON
+    return texts.kiwi_on()
 
 
 async def _tell_dashboard(

@@ -22,6 +22,7 @@ from handlers.buy_list import section_title
 from handlers.card_screen import card_screen
 from handlers.common import answer, chat_id_of, clear_pending_step, show
 from handlers.delivery import Delivery
+from handlers.i18n import _
 from handlers.services import Services, get_services
 from providers.base import DecisionAccepting, OrderListing, ProviderClient
 from providers.errors import OutOfStock, ProviderError, ProviderUnavailable
@@ -49,15 +50,15 @@ async def drop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = chat_id_of(update)
     purchase = await _purchase_of_button(update, services)
     if purchase is None:
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await answer(update, texts.outdated_button(), alert=True)
         return
     for state in (PurchaseState.PENDING, PurchaseState.DECIDING):
         if await services.purchases.transition(purchase.id, chat_id, state, PurchaseState.DROPPED):
-            await answer(update, texts.NOTHING_CHARGED if purchase.action else None)
+            await answer(update, texts.nothing_charged() if purchase.action else None)
             if purchase.action is not None:
                 await paid_actions.back_to_card(update, services, context.bot_data["delivery"], purchase)
             else:
-                await buy.back_to_list(update, context, purchase, texts.PURCHASE_DROPPED)
+                await buy.back_to_list(update, context, purchase, texts.purchase_dropped())
             return
     await answer(update, _why_not(await services.purchases.get(purchase.id, chat_id)))
 
@@ -67,7 +68,7 @@ async def buy_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = get_services(context)
     purchase = await _purchase_of_button(update, services)
     if purchase is None or purchase.state != PurchaseState.UNKNOWN:
-        await answer(update, texts.OUTDATED_BUTTON if purchase is None else _why_not(purchase), alert=True)
+        await answer(update, texts.outdated_button() if purchase is None else _why_not(purchase), alert=True)
         return
     await answer(update)
     fresh = await services.purchases.copy_as_new(purchase)
@@ -86,7 +87,7 @@ async def _claim_and_place(update: Update, context: ContextTypes.DEFAULT_TYPE, f
     chat_id = chat_id_of(update)
     found = await _purchase_of_button(update, services)
     if found is None:
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await answer(update, texts.outdated_button(), alert=True)
         return
     purchase = await services.purchases.claim_for_placing(found.id, chat_id, from_state, services.purchase_lease)
     if purchase is None:
@@ -94,13 +95,14 @@ async def _claim_and_place(update: Update, context: ContextTypes.DEFAULT_TYPE, f
         return
     await clear_pending_step(update, context)
     if purchase.action is None:  # a paid action answers the tap with its outcome instead
-        await answer(update, texts.PLACING)
-    await show(update, texts.PLACING)
+        await answer(update, texts.placing())
+    await show(update, texts.placing())
     client = await services.client_for(chat_id, purchase.provider)
     if client is None:
         await answer(update)
         await services.purchases.transition(purchase.id, chat_id, PurchaseState.PLACING, PurchaseState.FAILED, "not connected")
-        await show(update, f"{texts.provider_name(purchase.provider)} is not connected.", keyboards.connect_providers())
+        await show(update, _("{provider} is not connected.").format(provider=texts.provider_name(purchase.provider)),
+                   keyboards.connect_providers())
         return
     if purchase.action is not None:  # renew / reuse / extend of an order
         await paid_actions.place(update, context, services, purchase, client)
@@ -120,7 +122,7 @@ async def _place(
         elif isinstance(client, DecisionAccepting):
             outcome = await client.accept_decision(request, decision)
         else:
-            raise ProviderError("This provider does not take such an offer.")
+            raise ProviderError(_("This provider does not take such an offer."))
     except ProviderUnavailable as exc:
         if exc.may_have_charged:
             await _unknown(update, services, purchase, client, exc.user_message)
@@ -143,7 +145,13 @@ async def _place(
         purchase.id, chat_id, PurchaseState.PLACING, PurchaseState.DECIDING, decision=_encode(outcome)
     )
     if isinstance(outcome, PriceChangeDecision):
-        await show(update, texts.price_change(purchase, outcome), keyboards.accept_price(purchase, outcome.available_price))
+        text = texts.price_change(purchase, outcome)
+        markup = keyboards.accept_price(purchase, outcome.available_price)
+        # The next-best offer elsewhere, when it costs less than the new price (else it is no alternative).
+        text, markup = await compare.with_fallback(
+            context, services, purchase, text, markup, cheaper_than=outcome.available_price
+        )
+        await show(update, text, markup)
     else:
         await show(update, texts.premium_bid(purchase, outcome), keyboards.accept_bid(purchase, outcome.recommended_bid))
 
@@ -154,7 +162,7 @@ async def _placed(
 ) -> None:
     orders = await services.purchases.complete(purchase, placed)
     if orders is None:  # the reconciler adopted it first (this placing outlived its lease)
-        await show(update, texts.ALREADY_PLACED, keyboards.main_menu())
+        await show(update, texts.already_placed(), keyboards.main_menu())
         return
     logger.info("purchase %s placed as order(s) %s", purchase.id, [o.id for o in orders])
     chat = update.effective_chat
@@ -185,10 +193,10 @@ async def _unknown(
         current = await services.purchases.get(purchase.id, purchase.chat_id)
         if current is not None and current.state == PurchaseState.PLACED:
             # Found meanwhile (a won-auction callback, the reconciler): its card is in the chat.
-            await show(update, texts.ALREADY_PLACED, keyboards.main_menu())
+            await show(update, texts.already_placed(), keyboards.main_menu())
             return
     if isinstance(client, OrderListing):
-        await show(update, texts.PURCHASE_PENDING_CHECK, keyboards.main_menu())
+        await show(update, texts.purchase_pending_check(), keyboards.main_menu())
         return
     await services.purchases.mark_notified(purchase.id)
     await show(update, texts.purchase_unconfirmed(purchase), keyboards.buy_again(purchase))
@@ -238,9 +246,9 @@ def _decision(purchase: PurchaseRecord) -> Decision | None:
 def _why_not(purchase: PurchaseRecord | None) -> str:
     state = purchase.state if purchase else None
     if state == PurchaseState.PLACING:
-        return texts.ALREADY_PLACING
+        return texts.already_placing()
     if state == PurchaseState.PLACED:
-        return texts.ALREADY_PLACED
+        return texts.already_placed()
     if state == PurchaseState.UNKNOWN:
-        return texts.PURCHASE_BEING_CHECKED
-    return texts.PURCHASE_CLOSED
+        return texts.purchase_being_checked()
+    return texts.purchase_closed()

@@ -9,6 +9,8 @@ name waits in a stored conversation step while the prompt is open; the step ends
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import asyncio
 import logging
 from collections.abc import Sequence
@@ -26,6 +28,7 @@ from handlers.common import (
     CompareStep, answer, chat_id_of, clear_pending_step, replace_pending_step, save_pending_step, show,
 )
 from handlers.compare_taps import prompt_data, service_data, tapped_key
+from handlers.i18n import _
 from handlers.service_names import canonical
 from handlers.services import Services, get_services
 from handlers.texts import compare as words
@@ -74,14 +77,11 @@ def allows(provider: ProviderId, section: str) -> list[str]:
     """What a number bought there allows, from the provider's capabilities."""
     caps = capabilities_of(provider)
     actions = set().union(*caps.actions.get(caps.order_kind(section), {}).values())
-    found: list[str] = []
-    if Action.REUSE in actions:
-        found.append("reuse")
-    if Action.RENEW in actions or Action.EXTEND in actions or caps.durations_for(section):
-        found.append("renew")
-    if actions & _REFUNDING or caps.refunds_unused_expiry:
-        found.append("refund")
-    return found
+    return words.allowed_words(
+        reuse=Action.REUSE in actions,
+        renew=Action.RENEW in actions or Action.EXTEND in actions or bool(caps.durations_for(section)),
+        refund=bool(actions & _REFUNDING) or caps.refunds_unused_expiry,
+    )
 
 
 async def _provider_offers(
@@ -99,7 +99,7 @@ async def _provider_offers(
         if isinstance(result, BaseException):
             first_error = first_error or result
             continue
-        found += [Found(client.provider, section.id, section.title, o) for o in result if canonical(o.name) == key]
+        found += [Found(client.provider, section.id, _(section.title), o) for o in result if canonical(o.name) == key]
     if first_error is not None and not found:
         raise first_error
     if isinstance(client, PlanCatalogue) and capabilities_of(client.provider).chooses_plan:
@@ -143,7 +143,7 @@ async def compare(
         elif error is not None:
             if not isinstance(error, TimeoutError):
                 logger.warning("comparing at %s failed: %s", client.provider.value, type(error).__name__)
-            failures[client.provider] = words.UNREACHABLE
+            failures[client.provider] = words.unreachable()
     ranked = sorted(found, key=lambda f: (f.offer.price, f.provider.value, f.section_title))
     return Comparison([f for f in ranked if f.in_stock], [f for f in ranked if not f.in_stock], failures)
 
@@ -196,7 +196,7 @@ async def prompt_tapped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     services = get_services(context)
     await wait_for_name(update, context)
     recent = await _recent_buttons(services, chat_id_of(update))
-    text = words.COMPARE_PROMPT + (f"\n\n{words.RECENT_HINT}" if recent else "")
+    text = words.compare_prompt() + (f"\n\n{words.recent_hint()}" if recent else "")
     await show(update, text, InlineKeyboardMarkup([*recent, *_back_rows()]))
 
 
@@ -221,7 +221,7 @@ async def show_comparison(update: Update, context: ContextTypes.DEFAULT_TYPE, ke
     failures = [words.failure_line(p, reason) for p, reason in result.failures.items()]
     recent = await _recent_buttons(services, chat_id)
     rows += [r for r in recent if r[0].callback_data != service_data(key)]
-    rows.append([InlineKeyboardButton(words.COMPARE_BUTTON, callback_data=prompt_data())])
+    rows.append([InlineKeyboardButton(words.compare_button(), callback_data=prompt_data())])
     more = len(result.offers) - MAX_OFFERS
     text = words.comparison(shown_as, lines, more, sold_out, failures)
     await show(update, text, InlineKeyboardMarkup([*rows, *_back_rows()]))
@@ -235,7 +235,7 @@ async def name_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, step: C
     typed = " ".join(message.text[: MAX_QUERY * 4].split())[:MAX_QUERY]
     key = canonical(typed)
     if not key:
-        await show(update, words.NOTHING_TYPED, InlineKeyboardMarkup(_back_rows()))
+        await show(update, words.nothing_typed(), InlineKeyboardMarkup(_back_rows()))
         return
     if not await replace_pending_step(update, context, step, None):
         return  # another update of the chat took the step meanwhile
@@ -257,19 +257,22 @@ async def next_best(
 
 async def with_fallback(
     context: ContextTypes.DEFAULT_TYPE, services: Services, purchase: PurchaseRecord, text: str,
-    markup: InlineKeyboardMarkup,
+    markup: InlineKeyboardMarkup, cheaper_than: Decimal | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """A failure screen for stock, with "Try <provider> <section> at $X" above its buttons when the
-    service is in stock elsewhere (the tap opens that offer's confirmation card, never buys)."""
+    service is in stock elsewhere (the tap opens that offer's confirmation card, never buys). With
+    `cheaper_than` (a price rose above the card), only an offer below that price is one."""
     try:
         found = await next_best(context, services, purchase.chat_id, purchase.service_name,
                                 [(purchase.provider, purchase.section)])
     except Exception:  # the failure itself must still be shown
         logger.exception("no fallback offer for purchase %s", purchase.id)
         return text, markup
-    button = offer_button(0, found) if found is not None else None
-    if found is None or button is None:
+    if found is None or (cheaper_than is not None and found.offer.price >= cheaper_than):
+        return text, markup
+    button = offer_button(0, found)
+    if button is None:
         return text, markup
     label = words.fallback_button(found.provider, found.section_title, found.offer.price)
     tap = InlineKeyboardButton(label, callback_data=button.callback_data)
-    return f"{text}\n\n{words.FALLBACK_NOTE}", InlineKeyboardMarkup([[tap], *markup.inline_keyboard])
+    return f"{text}\n\n{words.fallback_note()}", InlineKeyboardMarkup([[tap], *markup.inline_keyboard])

@@ -30,13 +30,14 @@ from handlers.common import (
     show,
     step_lock,
 )
+from handlers.i18n import N_, _
 from handlers.services import get_services
 from providers.errors import AccountSuspended, BadCredentials, ProviderError
 from providers.models import ProviderId
 
 logger = logging.getLogger(__name__)
 
-_NOT_YET = "{provider} is coming soon."
+_NOT_YET = N_("{provider} is coming soon.")
 _STEP_RETRIES = 5  # compare-and-set attempts when updates of one chat race for the step
 
 # What a value may look like before it is sent anywhere: keys and tokens travel in HTTP
@@ -58,7 +59,7 @@ _CREDENTIAL_LIKE = (
 @dataclass(frozen=True)
 class CredentialField:
     key: str
-    prompt: str
+    prompt: Callable[[], str]  # called when shown: the text is in the chat's language
     secret: bool  # a secret's message is deleted from the chat as soon as it is read
     valid: Callable[[str], bool]
 
@@ -69,12 +70,12 @@ def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
 
 # What each provider asks for, one message each, in this order.
 FIELDS: dict[ProviderId, tuple[CredentialField, ...]] = {
-    ProviderId.KIWI: (CredentialField("api_key", texts.KIWI_ASK_KEY, True, _matches(_HEADER_SAFE)),),
+    ProviderId.KIWI: (CredentialField("api_key", texts.kiwi_ask_key, True, _matches(_HEADER_SAFE)),),
     ProviderId.NONVOIP: (
-        CredentialField("email", texts.NONVOIP_ASK_EMAIL, False, _matches(_EMAIL)),
-        CredentialField("password", texts.NONVOIP_ASK_PASSWORD, True, _matches(_ONE_LINE)),
+        CredentialField("email", texts.nonvoip_ask_email, False, _matches(_EMAIL)),
+        CredentialField("password", texts.nonvoip_ask_password, True, _matches(_ONE_LINE)),
     ),
-    ProviderId.GOTSMS: (CredentialField("token", texts.GOTSMS_ASK_TOKEN, True, _matches(_HEADER_SAFE)),),
+    ProviderId.GOTSMS: (CredentialField("token", texts.gotsms_ask_token, True, _matches(_HEADER_SAFE)),),
 }
 
 
@@ -87,22 +88,22 @@ async def connect_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """Provider buttons."""
     await clear_pending_step(update, context)
     await answer(update)
-    await show(update, texts.CHOOSE_PROVIDER_CONNECT, keyboards.connect_providers())
+    await show(update, texts.choose_provider_connect(), keyboards.connect_providers())
 
 
 async def provider_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Ask for the first credential of the chosen provider."""
     chosen = cb.decode(update.callback_query.data if update.callback_query else None)
     if not isinstance(chosen, cb.ConnectProvider):
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await answer(update, texts.outdated_button(), alert=True)
         return
     provider = chosen.provider
     await answer(update)
     if provider not in keyboards.SUPPORTED or provider not in FIELDS:
-        await show(update, _NOT_YET.format(provider=texts.provider_name(provider)), keyboards.connect_providers())
+        await show(update, _(_NOT_YET).format(provider=texts.provider_name(provider)), keyboards.connect_providers())
         return
     await save_pending_step(update, context, ConnectStep(provider))
-    await show(update, FIELDS[provider][0].prompt, keyboards.connect_prompt())
+    await show(update, FIELDS[provider][0].prompt(), keyboards.connect_prompt())
 
 
 async def credential_received(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -128,7 +129,7 @@ async def _take(
     assert message is not None and message.text is not None and chat is not None
     value = message.text.strip()
     deleted = False
-    for _ in range(_STEP_RETRIES):
+    for _attempt in range(_STEP_RETRIES):
         loaded = await load_pending_step(update, context)
         if not isinstance(loaded, ConnectStep):
             break
@@ -147,17 +148,17 @@ async def _take(
         if len(values) < len(fields):
             # Only non-secret fields come before the last one, so no secret reaches the database.
             if await replace_pending_step(update, context, loaded, ConnectStep(loaded.provider, values)):
-                await chat.send_message(fields[len(values)].prompt, parse_mode=ParseMode.HTML)
+                await chat.send_message(fields[len(values)].prompt(), parse_mode=ParseMode.HTML)
                 return None
         elif await replace_pending_step(update, context, loaded, ConnectStep(loaded.provider)):
             # A rejected set starts over from the first field.
             status = await chat.send_message(
-                f"{texts.CHECKING}\n{texts.SECRET_DELETED_NOTE}" if deleted else texts.CHECKING
+                f"{texts.checking()}\n{texts.secret_deleted_note()}" if deleted else texts.checking()
             )
             return loaded.provider, values, status
         # Another process moved the step meanwhile: read it again.
     logger.info("chat %s: a credential message arrived after its step ended", chat.id)
-    await chat.send_message(texts.STEP_ENDED, parse_mode=ParseMode.HTML)
+    await chat.send_message(texts.step_ended(), parse_mode=ParseMode.HTML)
     return None
 
 
@@ -171,7 +172,7 @@ async def _check_and_store(
     except (BadCredentials, AccountSuspended) as exc:
         await status.edit_text(texts.connect_failed(provider, exc.user_message), parse_mode=ParseMode.HTML)
         if len(FIELDS[provider]) > 1:  # several fields: ask again from the first one
-            await status.reply_text(FIELDS[provider][0].prompt, parse_mode=ParseMode.HTML)
+            await status.reply_text(FIELDS[provider][0].prompt(), parse_mode=ParseMode.HTML)
         return
     except ProviderError as exc:
         await status.edit_text(texts.connect_unchecked(provider, exc.user_message), parse_mode=ParseMode.HTML)
@@ -208,4 +209,4 @@ async def credential_outside_a_step(update: Update, context: ContextTypes.DEFAUL
     assert message is not None and chat is not None
     await delete_quietly(message)
     logger.info("chat %s: deleted a credential-like message outside /connect", chat.id)
-    await chat.send_message(texts.CREDENTIAL_OUTSIDE_STEP, parse_mode=ParseMode.HTML)
+    await chat.send_message(texts.credential_outside_step(), parse_mode=ParseMode.HTML)

@@ -5,11 +5,16 @@ new) and claimed in the database with a lease before it goes out — a new code 
 claimed by the sender that found it — then marked delivered. A sender that dies leaves a claim
 that runs out; the next flush sends the row — once. Card edits give way to messages
 (handlers/card_edits.py): codes first when Telegram's rate limit is the bottleneck.
+
+Nothing here runs inside the chat's update (poller ticks, callbacks, jobs): every text and keyboard
+is written inside `speaking_to(chat)`, in the chat's language — a notice when it is stored, a code
+message, a reminder's buttons and a card when they are sent.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
 from telegram import Bot
@@ -19,6 +24,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from handlers import keyboards, texts
 from handlers.card_edits import CardEdits
 from handlers.card_screen import card_screen
+from handlers.chat_language import speaking_to
 from handlers.metrics import CODE_LATENCY, CODES_DELIVERED
 from handlers.services import Services
 from providers.models import OrderStatus, RemoteOrder
@@ -119,16 +125,17 @@ class Delivery:
     async def _announce_end(self, order: OrderRecord) -> None:
         """Once per order: the notice's key makes a second insert (anyone's) a no-op."""
         had_code = await self._services.messages.has_sms(order.id)  # what we stored, not the last answer
-        notice = texts.finished_notice(order, order.status, order.refunded, had_code=had_code)
+        async with speaking_to(self._services.db, order.chat_id):
+            notice = texts.finished_notice(order, order.status, order.refunded, had_code=had_code)
         record = await self._services.messages.add_notice(order, order.status.value, notice, claimed=True)
         if record is not None:
             await self._deliver(record, order)
 
     async def remind(self, order: OrderRecord) -> None:
         """A reminder before a long rental ends, with the order's buttons; once per term."""
-        record = await self._services.messages.add_notice(
-            order, reminder_key(order), texts.rent_ending(order), claimed=True
-        )
+        async with speaking_to(self._services.db, order.chat_id):
+            reminder = texts.rent_ending(order)
+        record = await self._services.messages.add_notice(order, reminder_key(order), reminder, claimed=True)
         if record is not None:
             await self._deliver(record, order)
 
@@ -150,14 +157,15 @@ class Delivery:
             # A row is only ever sent to the chat of its own row.
             logger.error("message %s does not belong to order %s; not sent", message.id, order.id)
             return False
-        if message.kind == KIND_SMS:
-            text = texts.code_message(order, message.code, message.text, message.service_name)
-            markup = keyboards.code_message(message.code)
-        else:
-            text = message.text
-            # A reminder carries the order's buttons (Renew / Auto-renewal / Extend).
-            is_reminder = message.provider_message_id.startswith(f"{NOTICE_PREFIX}{REMINDER}:")
-            markup = keyboards.order_card(order) if is_reminder and not order.status.is_final else None
+        async with speaking_to(self._services.db, message.chat_id):
+            if message.kind == KIND_SMS:
+                text = texts.code_message(order, message.code, message.text, message.service_name)
+                markup = keyboards.code_message(message.code)
+            else:
+                text = message.text  # a notice: written in the chat's language when it was stored
+                # A reminder carries the order's buttons (Renew / Auto-renewal / Extend).
+                is_reminder = message.provider_message_id.startswith(f"{NOTICE_PREFIX}{REMINDER}:")
+                markup = keyboards.order_card(order) if is_reminder and not order.status.is_final else None
         try:
             sent = await self._bot.send_message(message.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
         except (Forbidden, BadRequest) as exc:
@@ -187,13 +195,18 @@ class Delivery:
                 sent += 1
         return sent
 
-    async def show_found_order(self, order: OrderRecord, remote: RemoteOrder, header: str) -> None:
+    async def show_found_order(
+        self, order: OrderRecord, remote: RemoteOrder, header: str | Callable[[], str]
+    ) -> None:
         """An order the bot learnt of after the fact (a reconciled purchase, a won auction): its
-        card under `header` in the chat, then any code that came before the bot knew the order."""
-        text, markup = await card_screen(self._services, order)
+        card under `header` in the chat, then any code that came before the bot knew the order.
+        `header` as a function (`texts.reconciled`) is written in the chat's language here."""
+        async with speaking_to(self._services.db, order.chat_id):
+            head = header() if callable(header) else header
+            text, markup = await card_screen(self._services, order)
         try:
             card = await self._bot.send_message(
-                order.chat_id, f"{header}\n\n{text}", parse_mode=ParseMode.HTML, reply_markup=markup
+                order.chat_id, f"{head}\n\n{text}", parse_mode=ParseMode.HTML, reply_markup=markup
             )
         except TelegramError as exc:
             logger.warning("could not show found order %s: %s", order.id, type(exc).__name__)
@@ -219,7 +232,8 @@ class Delivery:
         order = await self._services.orders.by_id(order.id) or order
         if order.card_message_id is None:
             return
-        text, markup = await card_screen(self._services, order)
+        async with speaking_to(self._services.db, order.chat_id):
+            text, markup = await card_screen(self._services, order)
         try:
             await self._bot.edit_message_text(
                 text,

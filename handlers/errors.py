@@ -30,8 +30,8 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(texts.INTERNAL_ERROR[:190], show_alert=True)
+            await update.callback_query.answer(texts.internal_error()[:190], show_alert=True)
         else:
-            await update.effective_chat.send_message(texts.INTERNAL_ERROR)
+            await update.effective_chat.send_message(texts.internal_error())
     except TelegramError:
         logger.warning("could not tell the chat about the error")

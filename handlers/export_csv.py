@@ -79,12 +79,12 @@ async def export_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     chat_id = chat_id_of(update)
     books = BookStore(services.db)
     if not await books.has_orders(chat_id):
-        await answer(update, book_texts.NOTHING_TO_EXPORT, alert=True)
+        await answer(update, book_texts.nothing_to_export(), alert=True)
         return
     await answer(update)
     with TemporaryFile() as out:
         await write_history(books, chat_id, out)
         out.seek(0)
         await context.bot.send_document(
-            chat_id, document=out, filename=book_texts.EXPORT_FILE_NAME, caption=book_texts.EXPORT_CAPTION
+            chat_id, document=out, filename=book_texts.export_file_name(), caption=book_texts.export_caption()
         )

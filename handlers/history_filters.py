@@ -50,18 +50,18 @@ def _pager(page: int, pages: int, data_for: Callable[[int], str]) -> list[list[I
 
 def books_keyboard(book_filter: BookFilter, page: int, pages: int) -> InlineKeyboardMarkup:
     provider = book_texts.provider_choice(book_filter.provider)
-    period = book_texts.PERIOD_WORDS[book_filter.period]
-    status = book_texts.STATUS_FILTER_WORDS[book_filter.status]
+    period = book_texts.period_words(book_filter.period)
+    status = book_texts.status_filter_words(book_filter.status)
     rows = [
         [
-            _button(f"Provider: {provider}", taps.choose("provider", book_filter)),
-            _button(f"Period: {period}", taps.choose("period", book_filter)),
+            _button(book_texts.provider_button(provider), taps.choose("provider", book_filter)),
+            _button(book_texts.period_button(period), taps.choose("period", book_filter)),
         ],
-        [_button(f"Show: {status}", taps.choose("status", book_filter))],
+        [_button(book_texts.status_button(status), taps.choose("status", book_filter))],
         *_pager(page, pages, _page_data(book_filter)),
         [
-            _button(book_texts.SUMMARY_BUTTON, taps.summary(book_filter)),
-            _button(book_texts.EXPORT_BUTTON, taps.export()),
+            _button(book_texts.summary_button(), taps.summary(book_filter)),
+            _button(book_texts.export_button(), taps.export()),
         ],
         keyboards.back_row(cb.menu("start")),
     ]
@@ -74,8 +74,8 @@ def _options(kind: taps.FilterKind, book_filter: BookFilter) -> list[tuple[str, 
         providers: list[ProviderId | None] = [None, *PROVIDER_ORDER]
         return [(book_texts.provider_choice(p), replace(book_filter, provider=p)) for p in providers]
     if kind == "period":
-        return [(book_texts.PERIOD_WORDS[p], replace(book_filter, period=p)) for p in Period]
-    return [(book_texts.STATUS_FILTER_WORDS[s], replace(book_filter, status=s)) for s in StatusFilter]
+        return [(book_texts.period_words(p), replace(book_filter, period=p)) for p in Period]
+    return [(book_texts.status_filter_words(s), replace(book_filter, status=s)) for s in StatusFilter]
 
 
 def choice_keyboard(kind: taps.FilterKind, book_filter: BookFilter) -> InlineKeyboardMarkup:
@@ -97,7 +97,7 @@ async def show_books(
     zone = await chat_zone(services, chat_id)
     entries, total = await books.page(chat_id, book_filter, page * HISTORY_PAGE_SIZE, HISTORY_PAGE_SIZE, zone)
     if total == 0 and book_filter == DEFAULT_FILTER and not await books.has_orders(chat_id):
-        await show(update, texts.NO_HISTORY, keyboards.main_menu())
+        await show(update, texts.no_history(), keyboards.main_menu())
         return
     pages = keyboards.page_count_for(total, HISTORY_PAGE_SIZE)
     if not entries and total:  # an outdated ◀ ▶ past the end: show the last page
@@ -123,9 +123,9 @@ async def filter_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if not isinstance(tap, taps.FilterChoice):
         return
     question = {
-        "provider": book_texts.CHOOSE_PROVIDER,
-        "period": book_texts.CHOOSE_PERIOD,
-        "status": book_texts.CHOOSE_STATUS,
+        "provider": book_texts.choose_provider(),
+        "period": book_texts.choose_period(),
+        "status": book_texts.choose_status(),
     }[tap.kind]
     await show(update, question, choice_keyboard(tap.kind, tap.filter))
 
@@ -135,8 +135,10 @@ async def summary_screen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await answer(update)
     back_to = tap.filter if isinstance(tap, taps.Summary) else DEFAULT_FILTER
     services = get_services(context)
-    months = await BookStore(services.db).summary(chat_id_of(update))
+    chat_id = chat_id_of(update)
+    zone = await chat_zone(services, chat_id)
+    months = await BookStore(services.db).summary(chat_id, zone)
     markup = InlineKeyboardMarkup(
-        [[_button(book_texts.EXPORT_BUTTON, taps.export())], keyboards.back_row(taps.view(back_to))]
+        [[_button(book_texts.export_button(), taps.export())], keyboards.back_row(taps.view(back_to))]
     )
-    await show(update, book_texts.summary(months), markup)
+    await show(update, book_texts.summary(months, zone), markup)

@@ -14,6 +14,7 @@ from handlers.services import Services, get_services
 from handlers import callbacks as cb
 from handlers import accounts, keyboards, paid_actions, rent_actions, screen_taps as taps, screen_texts, texts
 from handlers.common import answer, chat_id_of, clear_pending_step, show
+from handlers.i18n import N_, _
 from handlers.zones import chat_zone
 from handlers.paid_actions import PAID_ACTIONS
 from handlers.rent_actions import RENT_ACTIONS
@@ -27,13 +28,22 @@ from storage.records import OrderRecord
 ORDERS_PAGE_SIZE = 6
 logger = logging.getLogger(__name__)
 
+# English (marked for extraction), said with `_()` when the action is done.
 _DONE_ANSWERS: dict[Action, str] = {
-    Action.CANCEL: "Cancelled.",
-    Action.REJECT: "Rejected.",
-    Action.DONE: "Marked as done.",
-    Action.ACTIVATE: "Activated.",
-    Action.REFRESH: "Updated.",
+    Action.CANCEL: N_("Cancelled."),
+    Action.REJECT: N_("Rejected."),
+    Action.DONE: N_("Marked as done."),
+    Action.ACTIVATE: N_("Activated."),
+    Action.REFRESH: N_("Updated."),
 }
+_REFUNDED_ANSWERS: dict[Action, str] = {
+    Action.CANCEL: N_("Cancelled — refunded."),
+    Action.REJECT: N_("Rejected — refunded."),
+}
+
+
+def _not_connected(order: OrderRecord) -> str:
+    return _("{provider} is not connected; /connect it first.").format(provider=texts.provider_name(order.provider))
 
 
 async def orders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -51,7 +61,7 @@ async def orders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await services.orders.detach_card(chat_id, pressed.message_id)
     orders = list(reversed(await services.orders.active_for_chat(chat_id)))
     if not orders:
-        await show(update, texts.NO_ACTIVE_ORDERS, keyboards.main_menu())
+        await show(update, texts.no_active_orders(), keyboards.main_menu())
         return
     pages = keyboards.page_count_for(len(orders), ORDERS_PAGE_SIZE)
     page = min(page, pages - 1)  # an outdated ▶ past the end: the last page
@@ -68,12 +78,12 @@ async def open_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An order of the list: its card in place of the list, kept up to date from then on."""
     tap = taps.decode(update.callback_query.data if update.callback_query else None)
     if not isinstance(tap, taps.OpenCard):
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await answer(update, texts.outdated_button(), alert=True)
         return
     services = get_services(context)
     order = await services.orders.get(tap.order_id, chat_id_of(update))
     if order is None:
-        await answer(update, texts.NOT_YOUR_ORDER, alert=True)
+        await answer(update, texts.not_your_order(), alert=True)
         return
     await show_card(update, services, order, context.bot_data["delivery"])
     await answer(update)
@@ -84,12 +94,12 @@ async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     tap = cb.decode(update.callback_query.data if update.callback_query else None)
     services = get_services(context)
     if not isinstance(tap, cb.OrderTap):
-        await answer(update, texts.OUTDATED_BUTTON, alert=True)
+        await answer(update, texts.outdated_button(), alert=True)
         return
     action, option = tap.action, tap.option
     order = await services.orders.get(tap.order_id, chat_id_of(update))
     if order is None:
-        await answer(update, texts.NOT_YOUR_ORDER, alert=True)
+        await answer(update, texts.not_your_order(), alert=True)
         return
     if action is not Action.MESSAGES and (gone := await accounts.account_gone_line(services, order)) is not None:
         # Its account is disconnected or replaced: acting would use another account's client.
@@ -98,7 +108,7 @@ async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     capabilities = capabilities_of(order.provider)
     if action not in capabilities.order_actions(order.status, order.section):
         await show_card(update, services, order, context.bot_data["delivery"])
-        await answer(update, texts.ORDER_FINISHED if order.status.is_final else texts.ACTION_NOT_AVAILABLE, alert=True)
+        await answer(update, texts.order_finished() if order.status.is_final else texts.action_not_available(), alert=True)
         return
     durations = capabilities.durations_for(order.section)
     if action is Action.RENEW and durations and option not in durations:
@@ -126,10 +136,10 @@ async def _perform(
 ) -> None:
     client = await services.client_for(order.chat_id, order.provider)
     if client is None:
-        await answer(update, f"{texts.provider_name(order.provider)} is not connected; /connect it first.", alert=True)
+        await answer(update, _not_connected(order), alert=True)
         return
     delivery: Delivery = context.bot_data["delivery"]
-    note = _DONE_ANSWERS[action]
+    note = _(_DONE_ANSWERS[action])
     try:
         if action is Action.REFRESH:
             remote = await client.get_order(order.remote_id)
@@ -142,7 +152,7 @@ async def _perform(
             # The user asked for it: no "cancelled on the provider's side" notice.
             order = await delivery.apply(order, await finish_order(client, action, order.remote_id), announce_end=False)
             if action in (Action.CANCEL, Action.REJECT) and order.refunded:
-                note = f"{note[:-1]} — refunded."
+                note = _(_REFUNDED_ANSWERS[action])
     except ProviderError as exc:
         # The card comes back (whatever question was on the screen), then the reason.
         await show_card(update, services, await services.orders.get(order.id, order.chat_id) or order, delivery)
@@ -160,7 +170,7 @@ async def _offer_paid(
     """Renew / Reuse / Extend to a plan: a card with the amount first; Confirm performs it."""
     client = await services.client_for(order.chat_id, order.provider)
     if client is None:
-        await answer(update, f"{texts.provider_name(order.provider)} is not connected; /connect it first.", alert=True)
+        await answer(update, _not_connected(order), alert=True)
         return
     try:
         await paid_actions.offer(update, services, client, order, action, option)
@@ -177,5 +187,5 @@ async def finish_order(client: ProviderClient, action: Action, remote_id: str) -
         return await client.reject(remote_id)
     if action is Action.DONE and isinstance(client, Finishable):
         return await client.done(remote_id)
-    raise NotAllowedNow(texts.ACTION_NOT_AVAILABLE)
+    raise NotAllowedNow(texts.action_not_available())
 

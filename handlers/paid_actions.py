@@ -50,7 +50,7 @@ async def _quote(client: ProviderClient, order: OrderRecord, action: Action, opt
     if action is Action.EXTEND and isinstance(client, RentManaging) and option is not None:
         plan = next((p for p in await client.extension_plans(order.remote_id) if p.id == option), None)
         if plan is None:
-            raise NotAllowedNow(texts.NO_EXTENSION)
+            raise NotAllowedNow(texts.no_extension())
         return plan.price, texts.extend_what(plan)
     if action is Action.RENEW and option is not None:
         return None, texts.renew_what(option)
@@ -60,7 +60,7 @@ async def _quote(client: ProviderClient, order: OrderRecord, action: Action, opt
         price = next((o.price for o in offers if order.service in (o.service_id, o.name)), None)
     except ProviderError as exc:
         logger.info("no price for %s of order %s: %s", action.value, order.id, type(exc).__name__)
-    return price, texts.REUSE_WHAT if action is Action.REUSE else texts.RENEW_WHAT
+    return price, texts.reuse_what() if action is Action.REUSE else texts.renew_session_what()
 
 
 async def place(
@@ -72,7 +72,7 @@ async def place(
     if order is None or purchase.action is None:
         await services.purchases.transition(purchase.id, purchase.chat_id, PurchaseState.PLACING, PurchaseState.FAILED, "gone")
         await answer(update)
-        await show(update, texts.OUTDATED_BUTTON, keyboards.main_menu())
+        await show(update, texts.outdated_button(), keyboards.main_menu())
         return
     delivery: Delivery = context.bot_data["delivery"]
     try:
@@ -122,7 +122,7 @@ async def _perform(client: ProviderClient, order: OrderRecord, purchase: Purchas
         return await client.reuse(order.remote_id)
     if purchase.action is Action.EXTEND and isinstance(client, RentManaging) and purchase.option:
         return await client.transition(order.remote_id, purchase.option)
-    raise NotAllowedNow(texts.ACTION_NOT_AVAILABLE)
+    raise NotAllowedNow(texts.action_not_available())
 
 
 async def _plans(client: ProviderClient, order: OrderRecord) -> list[Plan]:
@@ -173,7 +173,7 @@ async def back_to_card(update: Update, services: Services, delivery: Delivery, p
     """Cancel on a paid action's card: nothing is charged; the order's card again."""
     order = await services.orders.get(purchase.target_order_id or 0, purchase.chat_id)
     if order is None:
-        await show(update, texts.PURCHASE_DROPPED, keyboards.main_menu())
+        await show(update, texts.purchase_dropped(), keyboards.main_menu())
         return
     await show_card(update, services, order, delivery)
 

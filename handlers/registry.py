@@ -24,21 +24,24 @@ from handlers import screen_taps as taps
 from handlers import settings
 from handlers import again_buttons, auto_cancel, buy_again
 from handlers import book_taps, export_csv, history_filters
-from handlers import compare, compare_taps
+from handlers import compare, compare_taps, language
 from handlers.errors import error_handler
+from handlers.i18n import N_
 from handlers.guard import guard
 
+# Descriptions are translated when the menu is set (bot/app.py), once per language.
 COMMANDS: list[tuple[str, str]] = [
-    ("start", "Main menu"),
-    ("buy", "Rent a number"),
-    ("orders", "Active orders"),
-    ("balance", "Provider balances"),
-    ("providers", "Connected providers"),
-    ("connect", "Connect a provider"),
-    ("history", "Past orders"),
-    ("settings", "Time zone, auto-cancel of idle orders"),
-    ("help", "How this bot works"),
-    ("cancel", "Leave the current step"),
+    ("start", N_("Main menu")),
+    ("buy", N_("Rent a number")),
+    ("orders", N_("Active orders")),
+    ("balance", N_("Provider balances")),
+    ("providers", N_("Connected providers")),
+    ("connect", N_("Connect a provider")),
+    ("history", N_("Past orders")),
+    ("settings", N_("Time zone, auto-cancel of idle orders")),
+    ("language", N_("Language")),
+    ("help", N_("How this bot works")),
+    ("cancel", N_("Leave the current step")),
 ]
 
 
@@ -68,6 +71,7 @@ def _handlers() -> list[BaseHandler[Update, object, object]]:
         CommandHandler("orders", orders.orders_command),
         CommandHandler("history", history.history_command),
         CommandHandler("settings", settings.settings_command),
+        CommandHandler("language", language.language_command),
         CallbackQueryHandler(start.start, pattern=_menu("start")),
         CallbackQueryHandler(buy.buy_command, pattern=_menu("buy")),
         CallbackQueryHandler(orders.orders_command, pattern=_menu("orders")),
@@ -101,7 +105,8 @@ def _handlers() -> list[BaseHandler[Update, object, object]]:
         CallbackQueryHandler(accounts.account_button, pattern=account_cb.is_account_tap),
         CallbackQueryHandler(callback_setup.hook_button, pattern=hook_taps.matches()),
         CallbackQueryHandler(buy_again.again_tapped, pattern=again_buttons.matches()),
-        CallbackQueryHandler(auto_cancel.auto_cancel_button, pattern=auto_cancel.matches()),
+        CallbackQueryHandler(settings.auto_cancel_button, pattern=auto_cancel.matches()),
+        CallbackQueryHandler(settings.language_button, pattern=language.matches()),
         CallbackQueryHandler(compare.prompt_tapped, pattern=compare_taps.is_compare_tap),
         CallbackQueryHandler(start.outdated_button),
         # An edit is never taken as a new answer (a credential, a filter): it gets the menu.

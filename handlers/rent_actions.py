@@ -10,6 +10,7 @@ from handlers.delivery import Delivery
 from handlers.services import Services
 from handlers import keyboards, texts
 from handlers.common import answer
+from handlers.i18n import _, pgettext
 from handlers.zones import chat_zone, short_time
 from providers.base import RentManaging
 from providers.errors import ProviderError
@@ -35,10 +36,11 @@ async def perform(
         await _stored_messages(update, services, order, option)
         return
     if client is None:
-        await answer(update, f"{texts.provider_name(order.provider)} is not connected; /connect it first.", alert=True)
+        await answer(update, _("{provider} is not connected; /connect it first.").format(
+            provider=texts.provider_name(order.provider)), alert=True)
         return
     if not isinstance(client, RentManaging):
-        await answer(update, texts.ACTION_NOT_AVAILABLE, alert=True)
+        await answer(update, texts.action_not_available(), alert=True)
         return
     delivery: Delivery = context.bot_data["delivery"]
     try:
@@ -75,7 +77,7 @@ async def _extend(update: Update, services: Services, client: RentManaging, orde
     """The longer plans the rent can move to, each with its price; a tap opens its Confirm card."""
     targets = [(texts.plan_label(p), p.id) for p in await client.extension_plans(order.remote_id)]
     if not targets:
-        await answer(update, texts.NO_EXTENSION, alert=True)
+        await answer(update, texts.no_extension(), alert=True)
         return
     await answer(update)
     await show_over_card(update, services, order, texts.choose_extension(order),
@@ -90,12 +92,12 @@ async def _refund(
     if option != _YES:
         await answer(update)
         await show_over_card(update, services, order, texts.refund_question(order),
-                             keyboards.order_options(order, Action.REFUND, [("Yes, refund", _YES)]))
+                             keyboards.order_options(order, Action.REFUND, [(_("Yes, refund"), _YES)]))
         return
     remote = await client.refund(order.remote_id)
     updated = await delivery.apply(order, remote, announce_end=False)
     await show_card(update, services, updated, delivery)
-    await answer(update, "Refunded." if updated.refunded else "Refund requested.")
+    await answer(update, _("Refunded.") if updated.refunded else _("Refund requested."))
 
 
 async def _messages(
@@ -109,7 +111,7 @@ async def _messages(
         f"{short_time(m.received_at, zone) if m.received_at else ''} {texts.escaped_clip(m.text, 600)}".strip()
         for m in page.messages
     ]
-    options = [("Older ▶", page.next_before_id)] if page.next_before_id else []
+    options = [(pgettext("button", "Older ▶"), page.next_before_id)] if page.next_before_id else []
     await show_over_card(update, services, order, texts.number_messages(order, lines, before_id is not None, zone),
                keyboards.order_options(order, Action.MESSAGES, options))
 
@@ -125,6 +127,6 @@ async def _stored_messages(update: Update, services: Services, order: OrderRecor
         f"{short_time(m.received_at, zone)} {texts.escaped_clip(m.text or m.code or '', 600)}".strip()
         for m in page
     ]
-    options = [("Older ▶", str(page[-1].id))] if more and page else []
+    options = [(pgettext("button", "Older ▶"), str(page[-1].id))] if more and page else []
     await show_over_card(update, services, order, texts.number_messages(order, lines, before_id is not None, zone),
                keyboards.order_options(order, Action.MESSAGES, options))

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from html import escape
 
-from handlers.texts import STATUS_WORDS, phone, provider_name, time_left
+from handlers.i18n import _
+from handlers.texts import phone, provider_name, status_words, time_left
 from handlers.zones import zone_label
 from storage.records import OrderRecord
 
@@ -14,14 +15,24 @@ from storage.records import OrderRecord
 def orders_list(orders: Sequence[OrderRecord], first: int, total: int, page: int, pages: int) -> str:
     """One page of active orders, numbered across pages; each line: service, number, status,
     time left (the buttons below open each card)."""
-    head = f"<b>Active orders</b>: {total}" + (f" (page {page + 1}/{pages})" if pages > 1 else "")
-    lines = [head, "Tap an order to open its card."]
+    head = (
+        _("<b>Active orders</b>: {count} (page {page}/{pages})").format(count=total, page=page + 1, pages=pages)
+        if pages > 1
+        else _("<b>Active orders</b>: {count}").format(count=total)
+    )
+    lines = [head, _("Tap an order to open its card.")]
+    ending_now = _("ending now")  # time_left's own words when the term is over
     for number, order in enumerate(orders, start=first + 1):
         left = time_left(order.expires_at)
-        when = "" if left is None else f" · {left}" if left == "ending now" else f" · {left} left"
+        if left is None:
+            when = ""
+        elif left == ending_now:
+            when = f" · {left}"
+        else:
+            when = " · " + _("{time} left").format(time=left)
         lines.append(
             f"\n{number}. <b>{escape(order.service_name)}</b> · {provider_name(order.provider)}\n"
-            f"   <code>{phone(order.phone)}</code> · {STATUS_WORDS[order.status]}{when}"
+            f"   <code>{phone(order.phone)}</code> · {status_words(order.status)}{when}"
         )
     return "\n".join(lines)
 
@@ -32,16 +43,17 @@ def order_button(number: int, order: OrderRecord) -> str:
 
 def settings(zone: tzinfo, now: datetime | None = None) -> str:
     moment = (now or datetime.now(UTC)).astimezone(zone)
-    return (
-        "⚙️ <b>Settings</b>\n\n"
-        f"Time zone: <b>{escape(zone_label(zone, moment))}</b> (it is {moment:%H:%M} there now).\n"
-        "Order cards, /history and answers show times in this zone, with the zone named."
+    zone_line = _("Time zone: <b>{zone}</b> (it is {time} there now).").format(
+        zone=escape(zone_label(zone, moment)), time=f"{moment:%H:%M}"
     )
+    heading = _("⚙️ <b>Settings</b>")
+    shown_in = _("Order cards, /history and answers show times in this zone, with the zone named.")
+    return f"{heading}\n\n{zone_line}\n{shown_in}"
 
 
 def choose_zone(zone: tzinfo) -> str:
-    return f"Choose your time zone. Now: <b>{escape(zone_label(zone))}</b>."
+    return _("Choose your time zone. Now: <b>{zone}</b>.").format(zone=escape(zone_label(zone)))
 
 
 def zone_set(zone: tzinfo) -> str:
-    return f"Time zone set: {zone_label(zone)}."
+    return _("Time zone set: {zone}.").format(zone=zone_label(zone))

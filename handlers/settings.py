@@ -1,16 +1,29 @@
-"""/settings: the chat's preferences (its time zone, auto-cancel), from the command or the main menu."""
+"""/settings: the chat's preferences (time zone, auto-cancel, language), from the command or the
+main menu; each choice is stored, then the settings screen shows it again."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from handlers import keyboards, screen_texts
+from handlers import auto_cancel, i18n, keyboards, language, screen_texts
 from handlers import screen_taps as taps
-from handlers.auto_cancel import settings_screen
+from handlers.chat_language import set_chat_language
 from handlers.common import answer, chat_id_of, clear_pending_step, show
-from handlers.services import get_services
+from handlers.i18n import _
+from handlers.services import Services, get_services
+from handlers.texts import again as again_texts
 from handlers.zones import chat_zone, set_chat_zone, zone, zone_name
+
+
+async def settings_screen(services: Services, chat_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    """The /settings screen: the time zone, auto-cancel and the language."""
+    zone_now = await chat_zone(services, chat_id)
+    minutes = await auto_cancel.chat_minutes(services, chat_id)
+    text = f"{screen_texts.settings(zone_now)}\n\n{again_texts.auto_cancel_line(minutes)}"
+    markup = auto_cancel.with_auto_cancel(keyboards.settings(zone_name(zone_now)), minutes)
+    rows = [list(row) for row in markup.inline_keyboard]
+    return text, InlineKeyboardMarkup([*rows[:-1], [language.settings_button()], *rows[-1:]])
 
 
 async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -35,6 +48,34 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     await set_chat_zone(services, chat_id, tap.zone)
     chosen = zone(tap.zone)
-    # Back to the settings screen, which now shows the zone; the answer says what changed.
     await show(update, *await settings_screen(services, chat_id))
     await answer(update, screen_texts.zone_set(chosen))
+
+
+async def auto_cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The auto-cancel choices, or a choice: stored, then the settings screen showing it."""
+    tap = auto_cancel.decode(update.callback_query.data if update.callback_query else None)
+    services = get_services(context)
+    chat_id = chat_id_of(update)
+    if tap is None or tap.minutes is None:
+        await answer(update)
+        minutes = await auto_cancel.chat_minutes(services, chat_id)
+        await show(update, again_texts.auto_cancel_question(), auto_cancel.choices(minutes))
+        return
+    await auto_cancel.set_chat_minutes(services, chat_id, tap.minutes)
+    await show(update, *await settings_screen(services, chat_id))
+    await answer(update, again_texts.auto_cancel_set(tap.minutes))
+
+
+async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The languages, or one chosen: stored, then the settings screen already in that language."""
+    tap = language.decode(update.callback_query.data if update.callback_query else None)
+    if tap is None or tap.code is None:
+        await language.language_command(update, context)
+        return
+    services = get_services(context)
+    chat_id = chat_id_of(update)
+    await set_chat_language(services.db, chat_id, tap.code)
+    i18n.set_language(tap.code)
+    await show(update, *await settings_screen(services, chat_id))
+    await answer(update, _("Language: {language}").format(language=i18n.language_name(tap.code)))

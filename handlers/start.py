@@ -29,13 +29,13 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """What the bot does and how codes arrive."""
     await answer(update)
-    await show(update, texts.HELP, keyboards.help_screen())
+    await show(update, texts.help_text(), keyboards.help_screen())
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Leave whatever conversation is under way."""
     had_state = await clear_pending_step(update, context)
-    await show(update, texts.CANCELLED if had_state else texts.NOTHING_TO_CANCEL, keyboards.main_menu())
+    await show(update, texts.cancelled() if had_state else texts.nothing_to_cancel(), keyboards.main_menu())
 
 
 async def noop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -45,7 +45,7 @@ async def noop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def outdated_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any callback data no handler recognises."""
-    await answer(update, texts.OUTDATED_BUTTON, alert=True)
+    await answer(update, texts.outdated_button(), alert=True)
 
 
 async def unknown_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -55,7 +55,7 @@ async def unknown_message(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     # The menu the chat can use now: with nothing connected, the way to connect.
     connected = await get_services(context).credentials.providers_of(chat_id_of(update))
     await update.effective_chat.send_message(
-        texts.UNKNOWN_TEXT,
+        texts.unknown_text(),
         parse_mode=ParseMode.HTML,
         reply_markup=keyboards.main_menu() if connected else keyboards.connect_first(),
     )

@@ -50,7 +50,7 @@ async def edit_received(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         logger.info("chat %s: deleted an edited message that may hold a credential", chat.id)
     connected = await get_services(context).credentials.providers_of(chat_id_of(update))
     await chat.send_message(
-        texts.EDITED_MESSAGE,
+        texts.edited_message(),
         parse_mode=ParseMode.HTML,
         reply_markup=keyboards.main_menu() if connected else keyboards.connect_first(),
     )

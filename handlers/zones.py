@@ -8,6 +8,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_skeleton
+
+from handlers import i18n
+from handlers.i18n import N_, _
 from storage.chat_settings import TIME_ZONE, ChatSettingsStore
 
 if TYPE_CHECKING:
@@ -17,24 +21,24 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_ZONE = "UTC"
 # A short list of common zones (IANA names, so summer time is right), west to east; the buttons
-# show each one's current offset.
+# show each one's current offset. City names are translated where shown (button_label).
 ZONES: dict[str, str] = {
-    "America/Los_Angeles": "Los Angeles",
-    "America/Denver": "Denver",
-    "America/Chicago": "Chicago",
-    "America/New_York": "New York",
-    "America/Sao_Paulo": "São Paulo",
+    "America/Los_Angeles": N_("Los Angeles"),
+    "America/Denver": N_("Denver"),
+    "America/Chicago": N_("Chicago"),
+    "America/New_York": N_("New York"),
+    "America/Sao_Paulo": N_("São Paulo"),
     "UTC": "UTC",
-    "Europe/London": "London",
-    "Europe/Berlin": "Berlin",
-    "Europe/Kiev": "Kyiv",
-    "Europe/Moscow": "Moscow",
-    "Asia/Dubai": "Dubai",
-    "Asia/Kolkata": "India",
-    "Asia/Bangkok": "Bangkok",
-    "Asia/Shanghai": "China",
-    "Asia/Tokyo": "Tokyo",
-    "Australia/Sydney": "Sydney",
+    "Europe/London": N_("London"),
+    "Europe/Berlin": N_("Berlin"),
+    "Europe/Kiev": N_("Kyiv"),
+    "Europe/Moscow": N_("Moscow"),
+    "Asia/Dubai": N_("Dubai"),
+    "Asia/Kolkata": N_("India"),
+    "Asia/Bangkok": N_("Bangkok"),
+    "Asia/Shanghai": N_("China"),
+    "Asia/Tokyo": N_("Tokyo"),
+    "Australia/Sydney": N_("Sydney"),
 }
 
 
@@ -73,18 +77,29 @@ def zone_label(tz: tzinfo, at: datetime | None = None) -> str:
 
 def button_label(name: str) -> str:
     """A zone's button: its city and current offset."""
-    city = ZONES[name]
+    city = _(ZONES[name])
     return city if name == DEFAULT_ZONE else f"{city} ({offset(zone(name))})"
 
 
 def local_time(moment: datetime, tz: tzinfo) -> str:
-    """ "2025-05-01 16:05 Europe/Berlin (UTC+2)": the zone is always named."""
-    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M} {zone_label(tz, moment)}"
+    """ "May 1, 2025, 16:05 Europe/Berlin (UTC+2)" ("1 мая 2025 г., 16:05 …"): the zone is always named."""
+    return f"{short_time(moment, tz)} {zone_label(tz, moment)}"
 
 
 def short_time(moment: datetime, tz: tzinfo) -> str:
-    """Within a screen that names the zone once: "2025-05-01 16:05"."""
-    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M}"
+    """Within a screen that names the zone once: the date and 24-hour time in the chat's
+    language ("May 1, 2025, 16:05", "1 мая 2025 г., 16:05")."""
+    language = i18n.locale()
+    local = moment.astimezone(tz)
+    date = format_skeleton("yMMMd", local, locale=language)
+    clock = format_skeleton("Hm", local, locale=language)
+    pattern = language.datetime_formats.get("medium", "{1}, {0}")
+    return str(pattern).replace("{1}", date).replace("{0}", clock)
+
+
+def month_name(moment: datetime, tz: tzinfo) -> str:
+    """A month heading in the chat's language: "May 2025", "май 2025 г."."""
+    return format_skeleton("yMMMM", moment.astimezone(tz), locale=i18n.locale())
 
 
 async def chat_zone(services: "Services", chat_id: int) -> tzinfo:

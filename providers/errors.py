@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 
 from providers.retry import parse_retry_after
+from providers.wording import N_
 
 MAX_USER_MESSAGE = 200  # a provider error page must not flood the chat
 
@@ -16,7 +17,7 @@ MAX_USER_MESSAGE = 200  # a provider error page must not flood the chat
 class ProviderError(Exception):
     """Base class; `user_message` is what the chat sees."""
 
-    default_message = "The provider returned an error."
+    default_message = N_("The provider returned an error.")
 
     def __init__(self, user_message: str | None = None, *, provider: str | None = None) -> None:
         self.user_message = user_message or self.default_message
@@ -25,41 +26,41 @@ class ProviderError(Exception):
 
 
 class BadCredentials(ProviderError):
-    default_message = "The provider rejected the credentials."
+    default_message = N_("The provider rejected the credentials.")
 
 
 class AccountSuspended(ProviderError):
-    default_message = "The provider account is suspended."
+    default_message = N_("The provider account is suspended.")
 
 
 class InsufficientBalance(ProviderError):
-    default_message = "Insufficient balance on the provider account."
+    default_message = N_("Insufficient balance on the provider account.")
 
 
 class OutOfStock(ProviderError):
-    default_message = "This service is unavailable right now (out of stock)."
+    default_message = N_("This service is unavailable right now (out of stock).")
 
 
 class OrderNotFound(ProviderError):
-    default_message = "The provider does not know this order."
+    default_message = N_("The provider does not know this order.")
 
 
 class NotAllowedNow(ProviderError):
-    default_message = "The provider does not allow this for the order right now."
+    default_message = N_("The provider does not allow this for the order right now.")
 
 
 class InvalidRequest(ProviderError):
-    default_message = "The provider refused the request as invalid."
+    default_message = N_("The provider refused the request as invalid.")
 
 
 class IdempotencyConflict(ProviderError):
     """409: the same key is still being processed; 422: the key was used with another body."""
 
-    default_message = "The same request is already being processed; check /orders."
+    default_message = N_("The same request is already being processed; check /orders.")
 
 
 class RateLimited(ProviderError):
-    default_message = "The provider is rate limiting us; try again shortly."
+    default_message = N_("The provider is rate limiting us; try again shortly.")
 
     def __init__(
         self,
@@ -79,7 +80,7 @@ class ProviderUnavailable(ProviderError):
     and its outcome is unknown: the bot must not buy again blindly.
     """
 
-    default_message = "The provider is unavailable right now; try again later."
+    default_message = N_("The provider is unavailable right now; try again later.")
 
     def __init__(
         self,
@@ -93,7 +94,7 @@ class ProviderUnavailable(ProviderError):
 
 
 class UnexpectedResponse(ProviderError):
-    default_message = "The provider sent an answer the bot does not understand."
+    default_message = N_("The provider sent an answer the bot does not understand.")
 
 
 def clip(text: str) -> str:

@@ -31,6 +31,7 @@ from providers.retry import (
     requested_wait,
 )
 from providers.transport import CookielessClient, LeanTransport
+from providers.wording import N_
 
 __all__ = [
     "RetryPolicy",
@@ -58,12 +59,12 @@ _NOT_SENT: tuple[type[Exception], ...] = (
 # Failures that sending again cannot cure: the request itself is unusable.
 _PERMANENT: tuple[type[Exception], ...] = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
-_UNSENDABLE_CREDENTIALS = (
+_UNSENDABLE_CREDENTIALS = N_(
     "The credentials contain characters the provider cannot accept (for example a typographic "
     "dash, a letter from another alphabet or a space). Copy them from the provider's site again."
 )
 _UNCONFIRMED_PURCHASE = (
-    "The provider did not confirm the purchase; check your orders before buying again."
+    N_("The provider did not confirm the purchase; check your orders before buying again.")
 )
 
 

@@ -54,7 +54,7 @@ class MonthTotals:
     refunded."""
 
     provider: ProviderId
-    month: str  # "YYYY-MM", UTC
+    month: str  # "YYYY-MM" in the chat's zone
     orders: int = 0
     codes: int = 0
     spent: Decimal = field(default_factory=lambda: Decimal("0"))
@@ -65,6 +65,11 @@ class MonthTotals:
 class BookEntry:
     order: OrderRecord
     codes: tuple[str, ...]
+
+
+def local_month(moment: datetime, zone: tzinfo) -> str:
+    """ "YYYY-MM" of an instant as the chat's clock shows it (2026-03-31 23:30 UTC is 2026-04 in Tokyo)."""
+    return moment.astimezone(zone).strftime("%Y-%m")
 
 
 def _month_start(moment: datetime) -> datetime:
@@ -148,11 +153,14 @@ class BookStore:
         total = await self._db.fetchone(f"SELECT COUNT(*) FROM orders o WHERE {where}", params)
         return _entries(rows), int(total[0]) if total else 0
 
-    async def summary(self, chat_id: int) -> list[MonthTotals]:
-        """Per provider and month (UTC), newest month first, providers by name. SQL groups by price text so that
-        only distinct prices travel; the money is summed here, as Decimal."""
+    async def summary(self, chat_id: int, zone: tzinfo = UTC) -> list[MonthTotals]:
+        """Per provider and month of the chat's `zone`, newest month first, providers by name.
+
+        SQLite knows no IANA zones, so months are taken here, with zoneinfo (summer time
+        included). SQL groups by the minute (every zone's offset is whole minutes) and price text,
+        so that only distinct ones travel; the money is summed here, as Decimal."""
         rows = await self._db.fetchall(
-            "SELECT o.provider, substr(o.created_at, 1, 7) AS month, COALESCE(o.refunded, 0) AS back,"
+            "SELECT o.provider, substr(o.created_at, 1, 16) AS minute, COALESCE(o.refunded, 0) AS back,"
             " o.price, COUNT(*) AS orders, COALESCE(SUM(sms.n), 0) AS codes FROM orders o"
             " LEFT JOIN (SELECT order_id, COUNT(*) AS n FROM messages WHERE kind = ? GROUP BY order_id)"
             " sms ON sms.order_id = o.id WHERE o.chat_id = ? GROUP BY 1, 2, 3, 4",
@@ -160,15 +168,16 @@ class BookStore:
         )
         totals: dict[tuple[str, str], MonthTotals] = {}
         for row in rows:
-            key = (row["month"], row["provider"])
-            month = totals.setdefault(key, MonthTotals(ProviderId(row["provider"]), row["month"]))
+            month = local_month(datetime.fromisoformat(row["minute"]).replace(tzinfo=UTC), zone)
+            key = (month, row["provider"])
+            month_totals = totals.setdefault(key, MonthTotals(ProviderId(row["provider"]), month))
             amount = Decimal(row["price"]) * row["orders"]
-            month.orders += row["orders"]
-            month.codes += row["codes"]
+            month_totals.orders += row["orders"]
+            month_totals.codes += row["codes"]
             if row["back"]:
-                month.refunded += amount
+                month_totals.refunded += amount
             else:
-                month.spent += amount
+                month_totals.spent += amount
         by_provider = sorted(totals.values(), key=lambda t: t.provider.value)
         return sorted(by_provider, key=lambda t: t.month, reverse=True)  # stable: providers stay in order
 

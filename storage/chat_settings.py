@@ -5,6 +5,7 @@ from __future__ import annotations
 from storage.database import Database
 
 TIME_ZONE = "time_zone"
+LANGUAGE = "language"  # set at first contact from Telegram's language_code, then by /language
 
 
 class ChatSettingsStore:

@@ -3,6 +3,7 @@ provider simulators), plus the queries and the export's cells on their own."""
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 import re
@@ -13,12 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers import book_taps
+from handlers.i18n import use_language
 from handlers.export_csv import COLUMNS, safe_cell, write_history
+from handlers.texts.books import summary as summary_text
 from providers.gotsms.simulator.sim import GotSmsSimulator
 from providers.kiwi.simulator.sim import KiwiSimulator
 from providers.models import IncomingSms, OrderStatus, ProviderId, RemoteOrder
 from providers.nonvoip.simulator.sim import NonVoipSimulator
-from storage.books import BookFilter, BookStore, Period, StatusFilter, period_bounds
+from storage.books import BookFilter, BookStore, Period, StatusFilter, local_month, period_bounds
 from storage.database import Database
 from storage.messages import MessageStore
 from storage.orders import OrderStore
@@ -170,11 +173,71 @@ async def test_the_summary_sums_money_per_provider_and_month(bot: Any, tg: FakeT
     await chat.expect("History")
     await tg.wait_for_callback_answer(chat.press("📊 Summary"))
     summary = await chat.expect("📊 Summary")
-    month = datetime.now(UTC).strftime("%Y-%m")
-    assert month in summary.text
+    now = datetime.now(UTC)
+    assert f"\n\n{calendar.month_name[now.month]} {now.year}\n" in summary.text  # the chat's month, named
     assert "kiwiSMS: 3 orders, 3 codes, spent $0.30, refunded $2.25" in summary.text
     assert "NonVoipUsNumber: 1 order, 0 codes, spent $0.75, refunded $0.00" in summary.text
     assert "GotSMS" not in summary.text and "50.00" not in summary.text
+
+
+async def _placed_at(db: Database, order_id: int, moment: datetime) -> None:
+    await db.execute("UPDATE orders SET created_at = ? WHERE id = ?", (moment.isoformat(), order_id))
+
+
+async def test_the_summary_counts_months_as_the_chats_clock_shows_them(
+    bot: Any, tg: FakeTelegram, chat: Chat
+) -> None:
+    services = bot.bot_data["services"]
+    chat.send("/settings")
+    await chat.expect("Time zone: UTC")
+    chat.press("🕒 Time zone: UTC")
+    await chat.expect("Choose your time zone")
+    await tg.wait_for_callback_answer(chat.press("Tokyo (UTC+9)"))
+    orders, messages = services.orders, services.messages
+    # 23:30 UTC on March 31 is 08:30 on April 1 in Tokyo; 14:30 UTC is still 23:30 on March 31 there.
+    april = await _order(orders, messages, chat.chat_id, ProviderId.KIWI, "k1", "WhatsApp", "0.40",
+                         OrderStatus.COMPLETED, False, ("1111",))
+    await _placed_at(services.db, april, datetime(2026, 3, 31, 23, 30, tzinfo=UTC))
+    march = await _order(orders, messages, chat.chat_id, ProviderId.KIWI, "k2", "Telegram", "0.25",
+                         OrderStatus.COMPLETED, False)
+    await _placed_at(services.db, march, datetime(2026, 3, 31, 14, 30, tzinfo=UTC))
+
+    chat.send("/history")
+    await chat.expect("History")
+    await tg.wait_for_callback_answer(chat.press("📊 Summary"))
+    summary = await chat.expect("📊 Summary")
+    assert "(per provider and month, Asia/Tokyo (UTC+9))" in summary.text
+    assert "April 2026\nkiwiSMS: 1 order, 1 code, spent $0.40, refunded $0.00" in summary.text
+    assert "March 2026\nkiwiSMS: 1 order, 0 codes, spent $0.25, refunded $0.00" in summary.text
+    assert summary.text.index("April 2026") < summary.text.index("March 2026")  # newest month first
+
+
+async def test_summary_months_follow_summer_time_and_exact_decimal_sums(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "books.sqlite3")
+    try:
+        orders, messages, books = OrderStore(db), MessageStore(db), BookStore(db)
+        berlin = ZoneInfo("Europe/Berlin")
+        # 22:30 UTC on March 31, 2026 is 00:30 on April 1 in Berlin (summer time, UTC+2): a fixed
+        # winter offset (UTC+1) would still say March.
+        for n, price in enumerate(("0.10", "0.20")):
+            order = await _order(orders, messages, 1, ProviderId.GOTSMS, f"g{n}", "Signal", price,
+                                 OrderStatus.COMPLETED, False)
+            await _placed_at(db, order, datetime(2026, 3, 31, 22, 30, tzinfo=UTC))
+        (totals,) = await books.summary(1, berlin)
+        assert (totals.month, totals.orders, totals.spent) == ("2026-04", 2, Decimal("0.30"))
+        (in_utc,) = await books.summary(1)
+        assert in_utc.month == "2026-03"
+        with use_language("en"):
+            assert "\n\n<b>April 2026</b>\nGotSMS: 2 orders, 0 codes, spent $0.30" in summary_text([totals], berlin)
+    finally:
+        await db.close()
+
+
+def test_a_local_month_is_the_chats_month_on_both_sides_of_the_boundary() -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    assert local_month(datetime(2026, 3, 31, 14, 59, tzinfo=UTC), tokyo) == "2026-03"
+    assert local_month(datetime(2026, 3, 31, 15, 0, tzinfo=UTC), tokyo) == "2026-04"
+    assert local_month(datetime(2026, 3, 31, 23, 30, tzinfo=UTC), UTC) == "2026-03"
 
 
 # -- the queries and cells on their own ----------------------------------------------------

@@ -73,7 +73,7 @@ async def test_another_chats_order_in_forged_data_does_nothing(
     assert not any(label.startswith("🔁") for label in menu.button_labels)  # it bought nothing
     before = [(m.message_id, m.text) for m in tg.messages(other.chat_id)]
     reply = await tg.wait_for_callback_answer(tg.press_data(other.chat_id, menu.message_id, again_data(order.id)))
-    assert reply["text"] == texts.OUTDATED_BUTTON
+    assert reply["text"] == texts.outdated_button()
     await bot.bot_data["poller"].wait_ticks(2)  # whatever the tap could have caused has happened
     assert [(m.message_id, m.text) for m in tg.messages(other.chat_id)] == before
     assert not any("WhatsApp" in m.text for m in tg.messages(other.chat_id))

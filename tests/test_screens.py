@@ -31,7 +31,9 @@ async def test_start_with_a_provider_shows_the_main_menu(bot: Any, kiwi: KiwiSim
 
 async def test_commands_are_registered_at_start_up(bot: Any, tg: FakeTelegram) -> None:
     names = [c["command"] for c in tg.commands]
-    assert names == ["start", "buy", "orders", "balance", "providers", "connect", "history", "settings", "help", "cancel"]
+    assert names == [
+        "start", "buy", "orders", "balance", "providers", "connect", "history", "settings", "language", "help", "cancel"
+    ]
 
 
 async def test_help_explains_how_codes_arrive(bot: Any, chat: Chat) -> None:

@@ -34,7 +34,9 @@ async def test_the_time_zone_is_chosen_from_buttons_and_kept_across_a_restart(
         await chat.connect_kiwi()
         chat.send("/settings")
         screen = await chat.expect("Time zone: UTC")
-        assert screen.button_labels == ["🕒 Time zone: UTC", "⏱ Auto-cancel idle orders: off", "« Back", "☰ Menu"]
+        assert screen.button_labels == [
+            "🕒 Time zone: UTC", "⏱ Auto-cancel idle orders: off", "🌐 Language: English", "« Back", "☰ Menu"
+        ]
         chat.press("🕒 Time zone: UTC")
         zones = await chat.expect("Choose your time zone")
         assert zones.message_id == screen.message_id
@@ -90,13 +92,13 @@ async def test_cards_and_history_show_times_in_the_chat_zone_with_the_zone_named
     card = await chat.open_order("1. WhatsApp")
     (rental,) = kiwi.rentals_of(KIWI_KEY)
     ends = rental.expires_at.astimezone(ZoneInfo("Asia/Tokyo"))
-    assert f"Ends: {ends:%Y-%m-%d %H:%M} {TOKYO}" in card.text
+    assert f"Ends: {ends:%b} {ends.day}, {ends.year}, {ends:%H:%M} {TOKYO}" in card.text
     # The poller's edit (a code arrived) keeps the chat's zone.
     kiwi.receive_sms(rental.id, "WhatsApp code 616161")
     await chat.expect("🔑 616161")
     await ticks(bot, 2)
     edited = next(m for m in chat.tg.messages(chat.chat_id) if m.message_id == card.message_id)
-    assert "616161" in edited.text and f"Ends: {ends:%Y-%m-%d %H:%M} {TOKYO}" in edited.text
+    assert "616161" in edited.text and f"Ends: {ends:%b} {ends.day}, {ends.year}, {ends:%H:%M} {TOKYO}" in edited.text
     chat.press("Done")
     await chat.expect("☑️ done")
     chat.send("/history")

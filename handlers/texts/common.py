@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
 
 import phonenumbers
+from babel.numbers import format_currency
 
+from handlers import i18n
+from handlers.i18n import _, ngettext
 from providers.models import PROVIDER_NAMES, ProviderId
 
 
@@ -15,8 +19,16 @@ def provider_name(provider: ProviderId) -> str:
     return PROVIDER_NAMES[provider]
 
 
+def provider_words(reason: str) -> str:
+    """A provider error's `user_message` in the chat's language: the bot's own sentences (marked
+    in providers/ with `N_`) are in the catalogue; a provider's own words pass unchanged."""
+    return _(reason)
+
+
 def money(amount: Decimal) -> str:
-    return f"${amount.quantize(Decimal('0.01'))}" if amount == amount.quantize(Decimal("0.01")) else f"${amount.normalize()}"
+    """US dollars the way the chat's language writes them ("$1,234.50", "1 234,50 $"); cents
+    always shown, and a provider's finer price ($0.125) never rounded."""
+    return format_currency(amount, "USD", locale=i18n.locale(), decimal_quantization=False)
 
 
 def phone(raw: str) -> str:
@@ -36,20 +48,33 @@ def phone(raw: str) -> str:
     return escape(international.replace("-", " "))
 
 
-_DURATION_UNITS = ((1440, "day"), (60, "hour"), (1, "minute"))
+def _days(count: int) -> str:
+    return ngettext("{count} day", "{count} days", count).format(count=count)
+
+
+def _hours(count: int) -> str:
+    return ngettext("{count} hour", "{count} hours", count).format(count=count)
+
+
+def _minutes(count: int) -> str:
+    return ngettext("{count} minute", "{count} minutes", count).format(count=count)
+
+
+_DURATION_UNITS: tuple[tuple[int, Callable[[int], str]], ...] = ((1440, _days), (60, _hours), (1, _minutes))
 
 
 def duration_words(minutes: int) -> str:
-    """10 -> "10 minutes", 1440 -> "1 day", 43200 -> "30 days", 90 -> "1 hour 30 minutes"."""
+    """10 -> "10 minutes", 1440 -> "1 day", 43200 -> "30 days", 90 -> "1 hour 30 minutes"
+    (plural forms per language: "1 день", "3 дня", "30 дней")."""
     parts: list[str] = []
     rest = max(0, minutes)
     for size, unit in _DURATION_UNITS:
         count, rest = divmod(rest, size)
         if count:
-            parts.append(f"{count} {unit}" + ("" if count == 1 else "s"))
+            parts.append(unit(count))
         if parts and not rest:
             break
-    return " ".join(parts[:2]) or "0 minutes"
+    return " ".join(parts[:2]) or _minutes(0)
 
 
 def time_left(expires_at: datetime | None, now: datetime | None = None) -> str | None:
@@ -57,12 +82,12 @@ def time_left(expires_at: datetime | None, now: datetime | None = None) -> str |
         return None
     seconds = int((expires_at - (now or datetime.now(UTC))).total_seconds())
     if seconds <= 0:
-        return "ending now"
+        return _("ending now")
     if seconds < 3600:
-        return f"{max(1, seconds // 60)} min"
+        return _("{minutes} min").format(minutes=max(1, seconds // 60))
     if seconds < 86400:
-        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
-    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+        return _("{hours} h {minutes} min").format(hours=seconds // 3600, minutes=seconds % 3600 // 60)
+    return _("{days} d {hours} h").format(days=seconds // 86400, hours=seconds % 86400 // 3600)
 
 
 # Telegram's limit for one message's text; the card keeps well within it whatever the SMS count.

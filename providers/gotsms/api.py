@@ -20,12 +20,13 @@ from providers.errors import ProviderUnavailable, chat_text
 from providers.http import RetryPolicy, send_with_retry
 from providers.gotsms.errors import Context, error_for, refusal
 from providers.gotsms.schema import PROVIDER, Envelope, envelope_of, list_of, pages_of
+from providers.wording import N_
 
 logger = logging.getLogger(__name__)
 
 PER_PAGE = 100  # the documented maximum: fewest requests
 MAX_PAGES = 200  # a misbehaving `meta` must not make us page forever
-_UNCONFIRMED_ACTION = "The provider did not confirm the request; refresh the order to see whether it took effect."
+_UNCONFIRMED_ACTION = N_("The provider did not confirm the request; refresh the order to see whether it took effect.")
 
 
 def params(**values: str | None) -> dict[str, str]:

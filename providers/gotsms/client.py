@@ -35,15 +35,16 @@ from providers.gotsms.schema import (
     read,
 )
 from providers.parsing import decode_items
+from providers.wording import N_
 
 logger = logging.getLogger(__name__)
 
 SECTIONS: tuple[Section, ...] = (
-    Section("duration", "Rental plans"),
-    Section("sms", "SMS-billed plans"),
+    Section("duration", N_("Rental plans")),
+    Section("sms", N_("SMS-billed plans")),
 )
 UNREAD = "/api/messages/unread"
-_FEED_LOST = "The provider's answer with new messages was lost; they are fetched per rent."
+_FEED_LOST = N_("The provider's answer with new messages was lost; they are fetched per rent.")
 
 
 class GotSmsClient(RentOperations, ProviderClient):

@@ -26,6 +26,7 @@ from providers.errors import (
     status_error,
 )
 from providers.gotsms.schema import PROVIDER
+from providers.wording import N_
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def may_have_acted(message: str | None = None) -> ProviderUnavailable:
     """The request reached GotSMS and its answer is lost: it may have charged (a purchase,
     a transition) or marked messages read (the unread feed)."""
     return ProviderUnavailable(
-        message or "The provider did not confirm the request; check /orders before trying again.",
+        message or N_("The provider did not confirm the request; check /orders before trying again."),
         provider=PROVIDER,
         may_have_charged=True,
     )

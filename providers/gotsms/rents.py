@@ -21,12 +21,13 @@ from providers.gotsms.api import GotSmsApi, number_path, params, rent_path
 from providers.gotsms.domain import Rent, one_rent, rents_from
 from providers.gotsms.errors import may_have_acted, refusal
 from providers.gotsms.schema import PROVIDER, NumberStatusWire, ToggleWire, data_of, envelope_of, read
+from providers.wording import N_
 
 logger = logging.getLogger(__name__)
 
 RENTS = "/api/rents"
-_UNCONFIRMED_PURCHASE = "The provider did not confirm the purchase; check /orders before buying again."
-_UNREADABLE_PURCHASE = "The provider confirmed the rent in an unreadable answer; check /orders."
+_UNCONFIRMED_PURCHASE = N_("The provider did not confirm the purchase; check /orders before buying again.")
+_UNREADABLE_PURCHASE = N_("The provider confirmed the rent in an unreadable answer; check /orders.")
 
 
 class RentOperations:
@@ -40,7 +41,7 @@ class RentOperations:
     async def place_order(self, request: OrderRequest) -> PlacedOrder:
         """Buy the request's plan (GotSMS sells plans, not services). Sent once."""
         if not request.plan_id:
-            raise InvalidRequest("Choose a plan first.", provider=PROVIDER)
+            raise InvalidRequest(N_("Choose a plan first."), provider=PROVIDER)
         # The API has no price cap and no idempotency key: `max_price` and the key cannot be sent.
         return PlacedOrder((await self.create_rent(request.plan_id),))
 
@@ -161,7 +162,7 @@ class RentOperations:
         """Ask the provider to bring the number online; its message. Sent once."""
         response = await self._api.post_once(number_path(order_id, "wake-up"))
         envelope = self._api.checked(response, "rent")
-        return clip(self._api.message(envelope) or "Wake up request sent.")
+        return clip(self._api.message(envelope) or N_("Wake up request sent."))
 
     async def number_status(self, order_id: str) -> NumberStatus:
         envelope = await self._api.get(number_path(order_id, "status"), context="rent")

@@ -35,18 +35,19 @@ from providers.models import (
     RemoteOrder,
     Section,
 )
+from providers.wording import N_
 
 logger = logging.getLogger(__name__)
 
 PROVIDER = schema.PROVIDER
 
 KIWI_COUNTRIES: tuple[Section, ...] = (
-    Section("187", "USA"),
-    Section("16", "UK"),
-    Section("36", "Canada"),
-    Section("43", "Germany"),
-    Section("78", "France"),
-    Section("48", "Netherlands"),
+    Section("187", N_("USA")),
+    Section("16", N_("UK")),
+    Section("36", N_("Canada")),
+    Section("43", N_("Germany")),
+    Section("78", N_("France")),
+    Section("48", N_("Netherlands")),
 )
 
 _RENTALS = "/api/v1/rentals"
@@ -104,9 +105,9 @@ class KiwiClient(ProviderClient):
     async def place_order(self, request: OrderRequest) -> PlacedOrder:
         """Rent `request.service_ids[0]` in country `request.section`, never above `max_price`."""
         if not request.idempotency_key:
-            raise InvalidRequest("A kiwiSMS purchase needs an idempotency key.", provider=PROVIDER)
+            raise InvalidRequest(N_("A kiwiSMS purchase needs an idempotency key."), provider=PROVIDER)
         if len(request.service_ids) != 1:
-            raise InvalidRequest("kiwiSMS rents one service per number.", provider=PROVIDER)
+            raise InvalidRequest(N_("kiwiSMS rents one service per number."), provider=PROVIDER)
         order = await self.rent(
             request.service_ids[0], request.section,
             idempotency_key=request.idempotency_key, max_price=request.max_price,
@@ -220,7 +221,7 @@ class KiwiClient(ProviderClient):
         except UnexpectedResponse:
             # A 2xx means the provider bought something: an unreadable answer is "may have charged".
             raise ProviderUnavailable(
-                "The provider confirmed the purchase in an unreadable answer; check /orders.",
+                N_("The provider confirmed the purchase in an unreadable answer; check /orders."),
                 provider=PROVIDER, may_have_charged=True,
             ) from None
 

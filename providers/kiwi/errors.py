@@ -20,6 +20,7 @@ from providers.errors import (
     status_error,
 )
 from providers.kiwi.schema import PROVIDER, error_body
+from providers.wording import N_
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ logger = logging.getLogger(__name__)
 Context = Literal["rent", "rental", "other"]
 
 # A purchase whose outcome is unknown: the bot must look before buying again.
-UNCONFIRMED_PURCHASE = "The provider did not confirm the purchase; check /orders before buying again."
+UNCONFIRMED_PURCHASE = N_("The provider did not confirm the purchase; check /orders before buying again.")
 
 
 def raise_for_status(response: httpx.Response, context: Context, *, secret: str) -> None:

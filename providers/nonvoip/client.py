@@ -57,6 +57,7 @@ from providers.nonvoip.errors import (
 )
 from providers.nonvoip.schema import BalanceAnswer, Product
 from providers.parsing import convert, decode_items
+from providers.wording import N_
 
 logger = logging.getLogger(__name__)
 
@@ -250,9 +251,9 @@ def _order_body(request: OrderRequest, accepted_max_price: Decimal | None, aucti
     """Validated before sending: a refused bundle must cost nothing."""
     ids = list(request.service_ids)
     if not ids or any(not p for p in ids):
-        raise InvalidRequest("No product to order.", provider=PROVIDER)
+        raise InvalidRequest(N_("No product to order."), provider=PROVIDER)
     if len(ids) > 1 and request.section != LONG_TERM:
-        raise InvalidRequest("Only 30-days numbers can hold several services.", provider=PROVIDER)
+        raise InvalidRequest(N_("Only 30-days numbers can hold several services."), provider=PROVIDER)
     if len(ids) > BUNDLE_LIMIT:
         raise InvalidRequest(f"At most {BUNDLE_LIMIT} services per number.", provider=PROVIDER)
     body: dict[str, Any] = {}

@@ -30,6 +30,7 @@ from providers.http import parse_retry_after
 from providers.models import OrderStatus, ProviderId
 from providers.nonvoip.schema import Envelope
 from providers.parsing import money, when
+from providers.wording import N_
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ def _reset_in(headers: Mapping[str, str]) -> float | None:
 def unconfirmed_purchase() -> ProviderUnavailable:
     """A purchase whose answer never came (5xx, timeout): it may have bought something."""
     return ProviderUnavailable(
-        "The provider did not confirm the purchase; check your orders before buying again.",
+        N_("The provider did not confirm the purchase; check your orders before buying again."),
         provider=PROVIDER, may_have_charged=True,
     )
 
@@ -158,7 +159,7 @@ def unconfirmed_purchase() -> ProviderUnavailable:
 def unreadable_purchase() -> ProviderUnavailable:
     """A purchase answered in a way we cannot read: it may well have bought something."""
     return ProviderUnavailable(
-        "The provider confirmed the purchase in an unreadable answer; check your orders.",
+        N_("The provider confirmed the purchase in an unreadable answer; check your orders."),
         provider=PROVIDER, may_have_charged=True,
     )
 

@@ -252,6 +252,10 @@ class FakeTelegram:
     def commands(self) -> list[JSON]:
         return list(self._state.commands)
 
+    def commands_for(self, language_code: str) -> list[JSON]:
+        """What a user whose app is in `language_code` sees (the default list when none was set)."""
+        return list(self._state.commands_by_language.get(language_code, self._state.commands))
+
     # -- fault injection --------------------------------------------------------------
 
     def fail_next(
@@ -274,6 +278,10 @@ class FakeTelegram:
     def set_down(self, down: bool) -> None:
         self._state.down = down
 
+    def set_user_language(self, user_id: int, language_code: str | None) -> None:
+        """The language the user's Telegram app is set to, sent with their next updates (None: not sent)."""
+        self._state.user_languages[user_id] = language_code
+
     def register_chat(self, chat_id: int, chat_type: str = "private", first_name: str = "Tess") -> None:
         """Make a chat known without a user message (e.g. an admin the bot notifies)."""
         self._chat_for_user(chat_id, chat_type, first_name)
@@ -288,8 +296,11 @@ class FakeTelegram:
     def _user(self, chat: ChatState, user_id: int | None, first_name: str) -> JSON:
         chat_id = chat.chat["id"]
         uid = user_id if user_id is not None else (chat_id if chat_id > 0 else DEFAULT_GROUP_USER_ID)
-        return {"id": uid, "is_bot": False, "first_name": first_name,
-                "username": f"user{uid}", "language_code": "en"}
+        user: JSON = {"id": uid, "is_bot": False, "first_name": first_name, "username": f"user{uid}"}
+        language = self._state.user_languages.get(uid, "en")
+        if language is not None:  # Telegram leaves the field out when it does not know
+            user["language_code"] = language
+        return user
 
     def _enqueue_callback(
         self, chat: ChatState, message: JSON, data: str, user_id: int | None

@@ -70,7 +70,9 @@ class BotApiMethods:
             "deletemessage": self.delete_message,
             "deletemessages": self.delete_messages,
             "setmycommands": self.set_my_commands,
-            "getmycommands": lambda _: list(state.commands),
+            "getmycommands": lambda params: list(
+                state.commands_by_language.get(str(params.get("language_code") or ""), state.commands)
+            ),
             "deletemycommands": self.delete_my_commands,
             "sendchataction": lambda p: bool(state.known_chat(p.get("chat_id"))),
             "getchat": lambda p: dict(state.known_chat(p.get("chat_id")).chat),
@@ -269,11 +271,21 @@ class BotApiMethods:
                 raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description") or "")) <= 256:
                 raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-        self.state.commands = [dict(command) for command in commands]
+        language = str(params.get("language_code") or "")
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise bad_request("LANGUAGE_CODE_INVALID")  # Telegram takes a two-letter ISO 639-1 code
+        if language:
+            self.state.commands_by_language[language] = [dict(command) for command in commands]
+        else:
+            self.state.commands = [dict(command) for command in commands]
         return True
 
-    def delete_my_commands(self, _: JSON) -> bool:
-        self.state.commands = []
+    def delete_my_commands(self, params: JSON) -> bool:
+        language = str(params.get("language_code") or "")
+        if language:
+            self.state.commands_by_language.pop(language, None)
+        else:
+            self.state.commands = []
         return True
 
 

@@ -137,7 +137,9 @@ class TelegramState:
         self.calls: list[Call] = []
         self.callback_queries: dict[str, CallbackQueryRecord] = {}
         self.callback_answers: dict[str, JSON] = {}
-        self.commands: list[JSON] = []
+        self.commands: list[JSON] = []  # the default list (no language_code)
+        self.user_languages: dict[int, str | None] = {}  # a user's app language (default "en")
+        self.commands_by_language: dict[str, list[JSON]] = {}  # setMyCommands with a language_code
         self.failures: dict[str, deque[ApiError]] = {}
         self.down = False
         self.closing = False
