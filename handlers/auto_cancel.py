@@ -13,21 +13,18 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from handlers import keyboards
 from handlers import screen_taps as taps
 from handlers.services import Services
+from handlers.setting_taps import SettingCodec
 from handlers.texts import again as again_texts
 from storage.again import AUTO_CANCEL_MINUTES
 from storage.chat_settings import ChatSettingsStore
 
-_PREFIX = "ac"
 CHOICES = again_texts.AUTO_CANCEL_CHOICES
+_CODEC = SettingCodec("ac", lambda: {str(c) for c in CHOICES})
 
 
 def choice_data(minutes: int | None = None) -> str:
     """The choice screen (None), or `minutes` chosen (0 = off)."""
-    if minutes is None:
-        return _PREFIX
-    if minutes not in CHOICES:
-        raise ValueError("not a choice on the list")
-    return f"{_PREFIX}:{minutes}"
+    return _CODEC.data(None if minutes is None else str(minutes))
 
 
 @dataclass(frozen=True)
@@ -39,17 +36,14 @@ class AutoCancelTap:
 
 def decode(data: object) -> AutoCancelTap | None:
     """None for anything that is not an auto-cancel button (never raises)."""
-    if data == _PREFIX:
-        return AutoCancelTap(None)
-    if isinstance(data, str) and data.startswith(f"{_PREFIX}:"):
-        value = data[len(_PREFIX) + 1 :]
-        if value in {str(c) for c in CHOICES}:
-            return AutoCancelTap(int(value))
-    return None
+    tap = _CODEC.decode(data)
+    if tap is None:
+        return None
+    return AutoCancelTap(None if tap.value is None else int(tap.value))
 
 
 def matches() -> Callable[[object], bool]:
-    return lambda data: decode(data) is not None
+    return _CODEC.matches()
 
 
 async def chat_minutes(services: Services, chat_id: int) -> int:

@@ -5,7 +5,6 @@ other settings in handlers/settings.py."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
@@ -14,37 +13,23 @@ from handlers import i18n, keyboards
 from handlers import screen_taps as taps
 from handlers.common import answer, clear_pending_step, show
 from handlers.i18n import _
+from handlers.setting_taps import SettingCodec, SettingTap
 
-_PREFIX = "lang"
+_CODEC = SettingCodec("lang", i18n.languages)
 
 
 def choice_data(code: str | None = None) -> str:
     """The choice screen (None), or the language `code` chosen."""
-    if code is None:
-        return _PREFIX
-    if code not in i18n.languages():
-        raise ValueError("not an offered language")
-    return f"{_PREFIX}:{code}"
+    return _CODEC.data(code)
 
 
-@dataclass(frozen=True)
-class LanguageTap:
-    """The choice screen (`code` None), or a language chosen."""
-
-    code: str | None
-
-
-def decode(data: object) -> LanguageTap | None:
-    """None for anything that is not a language button (never raises)."""
-    if data == _PREFIX:
-        return LanguageTap(None)
-    if isinstance(data, str) and data.startswith(f"{_PREFIX}:") and data[len(_PREFIX) + 1 :] in i18n.languages():
-        return LanguageTap(data[len(_PREFIX) + 1 :])
-    return None
+def decode(data: object) -> SettingTap | None:
+    """None for anything that is not a language button (never raises); `value` is the code."""
+    return _CODEC.decode(data)
 
 
 def matches() -> Callable[[object], bool]:
-    return lambda data: decode(data) is not None
+    return _CODEC.matches()
 
 
 def settings_button() -> InlineKeyboardButton:

@@ -70,12 +70,12 @@ async def auto_cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
 async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The languages, or one chosen: stored, then the settings screen already in that language."""
     tap = language.decode(update.callback_query.data if update.callback_query else None)
-    if tap is None or tap.code is None:
+    if tap is None or tap.value is None:
         await language.language_command(update, context)
         return
     services = get_services(context)
     chat_id = chat_id_of(update)
-    await set_chat_language(services.db, chat_id, tap.code)
-    i18n.set_language(tap.code)
+    await set_chat_language(services.db, chat_id, tap.value)
+    i18n.set_language(tap.value)
     await show(update, *await settings_screen(services, chat_id))
-    await answer(update, _("Language: {language}").format(language=i18n.language_name(tap.code)))
+    await answer(update, _("Language: {language}").format(language=i18n.language_name(tap.value)))
