@@ -64,7 +64,7 @@ def _tags(text: str) -> Counter[str]:
 
 
 def test_there_is_a_russian_catalogue_and_the_code_has_texts() -> None:
-    assert [p.parent.parent.name for p in PO_FILES] == ["ru"]
+    assert "ru" in [p.parent.parent.name for p in PO_FILES]
     assert len(EXTRACTED) > 300  # every screen's texts, not a handful
 
 
@@ -170,7 +170,7 @@ def test_russian_variants_are_russian(code: str) -> None:
     assert i18n.from_telegram(code) == "ru"
 
 
-@pytest.mark.parametrize("code", [None, "", "en-GB", "de", "uk", "r", "russian"])
+@pytest.mark.parametrize("code", [None, "", "en-GB", "zz", "zz-ZZ", "r", "russian"])  # zz: no catalogue
 def test_other_codes_are_english(code: str | None) -> None:
     assert i18n.from_telegram(code) == "en"
 
