@@ -1,4 +1,4 @@
-"""`python -m bot` runs the bot; `keygen`, `rotate-keys` and `sandbox` are its sub-commands."""
+"""`python -m bot` runs the bot; `keygen`, `rotate-keys`, `migrate` and `sandbox` are its sub-commands."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 from dotenv import load_dotenv
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, database_path, database_url, load_settings
 from bot.logging_setup import setup_logging
 
 SANDBOX_DATABASE = "./data/sandbox.sqlite3"
@@ -58,6 +58,7 @@ def _sandbox_env() -> dict[str, str]:
     always the sandbox's own, whatever DATABASE_PATH says: the sandbox resets it at every start."""
     env = dict(os.environ)
     env["DATABASE_PATH"] = SANDBOX_DATABASE
+    env.pop("DATABASE_URL", None)  # never a shared PostgreSQL: the sandbox resets its database
     if not env.get("BOT_ENCRYPTION_KEY"):
         SANDBOX_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
         if not SANDBOX_KEY_FILE.exists():
@@ -70,15 +71,41 @@ def _sandbox_env() -> dict[str, str]:
 async def _rotate(settings: Settings) -> int:
     from storage.credentials import CredentialStore
     from storage.crypto import SecretBox
-    from storage.database import Database
+    from storage.database import open_database
     from storage.hooks import HookStore
 
-    db = await Database.open(settings.database_path)
+    db = await open_database(url=settings.database_url, path=settings.database_path)
     box = SecretBox(settings.encryption_keys)
     try:
         return await CredentialStore(db, box).rotate_all() + await HookStore(db, box).rotate_all()
     finally:
         await db.close()
+
+
+async def _migrate(env: dict[str, str]) -> int:
+    """Apply the migrations (PostgreSQL: under the advisory lock, so several processes starting
+    at once are safe) and return the schema version. Needs only the database settings."""
+    from storage.database import open_database
+
+    db = await open_database(url=database_url(env), path=database_path(env))
+    try:
+        return await db.schema_version()
+    finally:
+        await db.close()
+
+
+def _migrate_or_exit() -> None:
+    from storage.database import DatabaseTooNew
+
+    try:
+        version = asyncio.run(_migrate(dict(os.environ)))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except DatabaseTooNew as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(f"database schema is at version {version}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -87,9 +114,9 @@ def main(argv: list[str] | None = None) -> None:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "keygen", "rotate-keys", "sandbox"],
+        choices=["run", "keygen", "rotate-keys", "migrate", "sandbox"],
         help="run (default) | keygen: print a new encryption key | rotate-keys: re-encrypt with the first key"
-        " | sandbox: run against the built-in provider simulators",
+        " | migrate: apply the database migrations and exit | sandbox: run against the built-in provider simulators",
     )
     args = parser.parse_args(argv)
     if args.command == "keygen":
@@ -98,6 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     load_dotenv(Path.cwd() / ".env", override=False)
     if args.command == "sandbox":
         _run(_settings_or_exit(_sandbox_env()), sandbox=True)
+    elif args.command == "migrate":
+        _migrate_or_exit()
     elif args.command == "rotate-keys":
         settings = _settings_or_exit()
         count = asyncio.run(_rotate(settings))

@@ -31,7 +31,7 @@ from storage.chats import ChatStore
 from storage.conversations import ConversationStore
 from storage.credentials import CredentialStore
 from storage.crypto import SecretBox
-from storage.database import Database
+from storage.database import open_database
 from storage.feed_recovery import FeedRecoveryStore
 from storage.hooks import HookStore
 from storage.messages import MessageStore
@@ -105,7 +105,7 @@ async def _set_commands(bot: Bot) -> None:
 
 
 async def _open_services(app: App, settings: Settings) -> None:
-    db = await Database.open(settings.database_path)
+    db = await open_database(url=settings.database_url, path=settings.database_path)
     box = SecretBox(settings.encryption_keys)
     services = Services(
         allowed_user_ids=settings.allowed_user_ids,

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
@@ -46,6 +47,9 @@ class Settings:
     telegram_bot_token: str = field(repr=False)
     encryption_keys: tuple[str, ...] = field(repr=False)
     database_path: Path = Path("./data/bot.sqlite3")
+    # postgresql://user:password@host/db selects PostgreSQL instead of the SQLite file; it may
+    # carry a password, so it is never shown.
+    database_url: str | None = field(default=None, repr=False)
     telegram_api_base_url: str = DEFAULT_TELEGRAM_API_BASE_URL
     nonvoip_base_url: str = DEFAULT_NONVOIP_BASE_URL
     kiwi_base_url: str = DEFAULT_KIWI_BASE_URL
@@ -74,6 +78,8 @@ class Settings:
         values = [self.telegram_bot_token, *self.encryption_keys]
         if self.webhook_secret:
             values.append(self.webhook_secret)
+        if self.database_url and (password := urlsplit(self.database_url).password):
+            values.append(password)
         return tuple(values)
 
 
@@ -154,6 +160,21 @@ def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high
     return value
 
 
+def database_url(env: Mapping[str, str]) -> str | None:
+    """DATABASE_URL: a PostgreSQL URL, or unset for SQLite at DATABASE_PATH."""
+    url = _get(env, "DATABASE_URL")
+    if url is None:
+        return None
+    if not url.startswith(("postgresql://", "postgres://")):
+        # Never echo the value: it may carry a password.
+        raise ConfigError("DATABASE_URL", "must be a postgresql:// URL (unset it to use SQLite at DATABASE_PATH)")
+    return url
+
+
+def database_path(env: Mapping[str, str]) -> Path:
+    return Path(_get(env, "DATABASE_PATH") or "./data/bot.sqlite3")
+
+
 def _log_level(env: Mapping[str, str]) -> str:
     level = (_get(env, "LOG_LEVEL") or "INFO").upper()
     if level not in _LOG_LEVELS:
@@ -185,7 +206,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         telegram_bot_token=token,
         encryption_keys=parse_encryption_keys(_get(env, "BOT_ENCRYPTION_KEY")),
-        database_path=Path(_get(env, "DATABASE_PATH") or "./data/bot.sqlite3"),
+        database_path=database_path(env),
+        database_url=database_url(env),
         telegram_api_base_url=_url(env, "TELEGRAM_API_BASE_URL", DEFAULT_TELEGRAM_API_BASE_URL),
         nonvoip_base_url=_url(env, "NONVOIP_BASE_URL", DEFAULT_NONVOIP_BASE_URL),
         kiwi_base_url=_url(env, "KIWI_BASE_URL", DEFAULT_KIWI_BASE_URL),

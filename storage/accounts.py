@@ -89,7 +89,8 @@ class AccountStore:
             since = current.since if current is not None else _EVER
         value = json.dumps({"fingerprint": fingerprint, "since": to_db_time(since)})
         await self._db.execute(
-            "INSERT OR REPLACE INTO settings (chat_id, key, value) VALUES (?, ?, ?)",
+            "INSERT INTO settings (chat_id, key, value) VALUES (?, ?, ?)"
+            " ON CONFLICT (chat_id, key) DO UPDATE SET value = excluded.value",
             (chat_id, _PREFIX + provider.value, value),
         )
         return since

@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import aiosqlite
-
 from providers.models import ProviderId
-from storage.database import Database
+from storage.database import Database, Row
 
 AUTO_CANCEL_MINUTES = "auto_cancel_minutes"
 _SCANNED = 40  # recent purchases read to find a few distinct services
@@ -67,7 +65,7 @@ def _minutes(value: object) -> int:
     return int(text) if text.isascii() and text.isdigit() else 0
 
 
-def _recent(row: aiosqlite.Row) -> RecentService:
+def _recent(row: Row) -> RecentService:
     ids = json.loads(row["service_ids"] or "[]")
     return RecentService(
         order_id=int(row["order_id"]),

@@ -11,10 +11,8 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 
-import aiosqlite
-
 from providers.models import OrderStatus, ProviderId
-from storage.database import Database, to_db_time, utcnow
+from storage.database import Database, Row, to_db_time, utcnow
 from storage.messages import KIND_SMS
 from storage.records import OrderRecord
 
@@ -120,15 +118,17 @@ def _where(chat_id: int, book_filter: BookFilter, zone: tzinfo) -> tuple[str, li
 
 
 # The order's SMS (codes, or the text where there is none), oldest first, joined by a byte no
-# SMS text holds: split again in Python.
+# SMS text holds (the first parameter): split again in Python.
 _UNIT = "\x1f"
-_CODES = (
-    "(SELECT group_concat(c, char(31)) FROM (SELECT COALESCE(m.code, m.text) AS c FROM messages m"
-    " WHERE m.order_id = o.id AND m.kind = ? ORDER BY m.id)) AS book_codes"
-)
 
 
-def _entries(rows: Sequence[aiosqlite.Row]) -> list[BookEntry]:
+def _codes(db: Database) -> str:
+    return db.dialect.joined_values(
+        "COALESCE(m.code, m.text)", "FROM messages m WHERE m.order_id = o.id AND m.kind = ?", "m.id"
+    ) + " AS book_codes"
+
+
+def _entries(rows: Sequence[Row]) -> list[BookEntry]:
     entries = []
     for row in rows:
         joined: str | None = row["book_codes"]
@@ -147,8 +147,8 @@ class BookStore:
         """One page of the filtered orders with their codes, newest first, and how many in all."""
         where, params = _where(chat_id, book_filter, zone)
         rows = await self._db.fetchall(
-            f"SELECT o.*, {_CODES} FROM orders o WHERE {where} ORDER BY o.id DESC LIMIT ? OFFSET ?",
-            (KIND_SMS, *params, limit, offset),
+            f"SELECT o.*, {_codes(self._db)} FROM orders o WHERE {where} ORDER BY o.id DESC LIMIT ? OFFSET ?",
+            (_UNIT, KIND_SMS, *params, limit, offset),
         )
         total = await self._db.fetchone(f"SELECT COUNT(*) FROM orders o WHERE {where}", params)
         return _entries(rows), int(total[0]) if total else 0
@@ -173,7 +173,7 @@ class BookStore:
             month_totals = totals.setdefault(key, MonthTotals(ProviderId(row["provider"]), month))
             amount = Decimal(row["price"]) * row["orders"]
             month_totals.orders += row["orders"]
-            month_totals.codes += row["codes"]
+            month_totals.codes += int(row["codes"])  # PostgreSQL's SUM of counts is a numeric
             if row["back"]:
                 month_totals.refunded += amount
             else:
@@ -191,8 +191,8 @@ class BookStore:
         after = 0
         while True:
             rows = await self._db.fetchall(
-                f"SELECT o.*, {_CODES} FROM orders o WHERE o.chat_id = ? AND o.id > ? ORDER BY o.id LIMIT ?",
-                (KIND_SMS, chat_id, after, batch),
+                f"SELECT o.*, {_codes(self._db)} FROM orders o WHERE o.chat_id = ? AND o.id > ? ORDER BY o.id LIMIT ?",
+                (_UNIT, KIND_SMS, chat_id, after, batch),
             )
             if not rows:
                 return

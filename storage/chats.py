@@ -11,7 +11,7 @@ class ChatStore:
 
     async def remember(self, chat_id: int, user_id: int | None) -> None:
         await self._db.execute(
-            "INSERT OR IGNORE INTO chats (chat_id, user_id, created_at) VALUES (?, ?, ?)",
+            "INSERT INTO chats (chat_id, user_id, created_at) VALUES (?, ?, ?) ON CONFLICT (chat_id) DO NOTHING",
             (chat_id, user_id, to_db_time(utcnow())),
         )
 

@@ -27,7 +27,8 @@ class CredentialStore:
     async def mark_rejected(self, chat_id: int, provider: ProviderId) -> None:
         """The provider refused these credentials while polling: stop until they are replaced."""
         await self._db.execute(
-            "INSERT OR REPLACE INTO settings (chat_id, key, value) VALUES (?, ?, ?)",
+            "INSERT INTO settings (chat_id, key, value) VALUES (?, ?, ?)"
+            " ON CONFLICT (chat_id, key) DO UPDATE SET value = excluded.value",
             (chat_id, f"rejected:{provider.value}", to_db_time(utcnow())),
         )
 
@@ -69,9 +70,9 @@ class CredentialStore:
     async def rotate_all(self) -> int:
         """Re-encrypt every stored credential with the first key; returns how many."""
         rows = await self._db.fetchall("SELECT chat_id, provider, sealed FROM credentials")
-        async with self._db.transaction() as conn:
+        async with self._db.transaction() as tx:
             for row in rows:
-                await conn.execute(
+                await tx.execute(
                     "UPDATE credentials SET sealed = ? WHERE chat_id = ? AND provider = ?",
                     (self._box.rotate(row["sealed"]), row["chat_id"], row["provider"]),
                 )

@@ -1,21 +1,37 @@
-"""One long-lived aiosqlite connection, WAL mode, migrations at start-up."""
+"""The one storage interface: SQLite (storage/sqlite.py, the default) or PostgreSQL
+(storage/postgres.py, `DATABASE_URL`), and the time format both store.
+
+The stores write each statement once, in `?` placeholder style and the SQL both databases speak;
+`Database.dialect` says what little differs (storage/sql_dialect.py).
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
-import aiosqlite
+from storage.sql_dialect import Dialect
 
-from storage.migrations import MIGRATIONS
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class DatabaseTooNew(Exception):
-    """The file was written by a newer version of the bot."""
+    """The database was written by a newer version of the bot."""
+
+
+class Row(Protocol):
+    """A result row: by column name (`row["id"]`) or position (`row[0]`); iterates its values.
+    sqlite3.Row and asyncpg.Record are both this."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
 
 
 def utcnow() -> datetime:
@@ -35,99 +51,77 @@ def db_time(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-class Database:
-    """Every statement runs under one lock: a shared connection must not interleave
-    one coroutine's statements into another coroutine's transaction."""
+class Transaction(ABC):
+    """Statements that commit together or not at all (inside `Database.transaction()`)."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-        self._lock = asyncio.Lock()
+    @abstractmethod
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
+
+    @abstractmethod
+    async def returning(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """One INSERT/UPDATE/DELETE ... RETURNING: exactly the rows it wrote (maybe none)."""
+
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    @abstractmethod
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+
+class Database(ABC):
+    dialect: ClassVar[Dialect]
 
     @classmethod
     async def open(cls, path: Path | str) -> "Database":
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        db = cls(conn)
-        try:
-            await db._migrate()
-        except BaseException:
-            await conn.close()
-            raise
-        return db
+        """The SQLite database at `path` (created with its folder), migrated."""
+        from storage.sqlite import SqliteDatabase
 
-    async def _migrate(self) -> None:
-        async with self._conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        version = int(row[0]) if row else 0
-        if version > len(MIGRATIONS):
-            raise DatabaseTooNew(
-                f"database schema version {version} is newer than this bot ({len(MIGRATIONS)})"
-            )
-        for number in range(version, len(MIGRATIONS)):
-            # The migration and its version bump commit together or not at all.
-            script = f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\nPRAGMA user_version={number + 1};\nCOMMIT;"
-            try:
-                await self._conn.executescript(script)
-            except Exception:
-                if self._conn.in_transaction:
-                    await self._conn.execute("ROLLBACK")
-                raise
+        return await SqliteDatabase.connect(path)
 
-    async def schema_version(self) -> int:
-        row = await self.fetchone("PRAGMA user_version")
-        return int(row[0]) if row else 0
-
-    async def close(self) -> None:
-        async with self._lock:
-            await self._conn.close()
-
-    # Each call below is ONE trip to aiosqlite's thread (`execute_fetchall`): a cursor opened,
-    # read and closed from here costs three, ~2.5x the CPU per statement.
-
+    @abstractmethod
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; returns how many rows it changed.
 
-        Never `lastrowid`: after an `INSERT OR IGNORE` that inserted nothing it names another
-        row. A statement that must say what it wrote uses `RETURNING` (`returning`)."""
-        async with self._lock:
-            # The schema has no triggers or cascades: the connection's change counter moves by
-            # exactly the rows this statement changed (no other statement runs under the lock).
-            before = self._conn.total_changes
-            await self._conn.execute_fetchall(sql, params)
-            return self._conn.total_changes - before
+        Never `lastrowid`: after an insert that inserted nothing it names another row. A
+        statement that must say what it wrote uses `RETURNING` (`returning`)."""
 
-    async def returning(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+    @abstractmethod
+    async def returning(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run one INSERT/UPDATE/DELETE ... RETURNING: exactly the rows it wrote (maybe none)."""
-        async with self._lock:
-            return list(await self._conn.execute_fetchall(sql, params))
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        async with self._lock:
-            await self._conn.executemany(sql, rows)
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._lock:
-            return list(await self._conn.execute_fetchall(sql, params))
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        async with self._lock:
-            rows = await self._conn.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+    @abstractmethod
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Several statements, atomically; use the yielded connection inside."""
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """Several statements, atomically; use the yielded transaction inside. A row read to be
+        written back is read with `SELECT ...{db.dialect.for_update}`."""
+
+    @abstractmethod
+    async def schema_version(self) -> int: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(POSTGRES_SCHEMES)
+
+
+async def open_database(*, url: str | None, path: Path | str) -> Database:
+    """PostgreSQL when `url` is set (DATABASE_URL), else SQLite at `path` (DATABASE_PATH);
+    migrated either way. Raises DatabaseTooNew for a schema newer than this code."""
+    if url:
+        if not is_postgres_url(url):
+            raise ValueError("the database URL must start with postgresql://")
+        from storage.postgres import PostgresDatabase
+
+        return await PostgresDatabase.connect(url)
+    return await Database.open(path)

@@ -18,11 +18,9 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import aiosqlite
-
 from providers.models import ProviderId
 from storage.crypto import SecretBox
-from storage.database import Database, from_db_time, to_db_time, utcnow
+from storage.database import Database, Row, from_db_time, to_db_time, utcnow
 
 TOKEN_BYTES = 32  # 256 bits, url-safe base64: unguessable
 
@@ -140,15 +138,15 @@ class HookStore:
 
     async def rotate_all(self) -> int:
         rows = await self._db.fetchall("SELECT chat_id, provider, sealed FROM account_hooks")
-        async with self._db.transaction() as conn:
+        async with self._db.transaction() as tx:
             for row in rows:
-                await conn.execute(
+                await tx.execute(
                     "UPDATE account_hooks SET sealed = ? WHERE chat_id = ? AND provider = ?",
                     (self._box.rotate(row["sealed"]), row["chat_id"], row["provider"]),
                 )
         return len(rows)
 
-    def _hook(self, row: aiosqlite.Row) -> AccountHook:
+    def _hook(self, row: Row) -> AccountHook:
         sealed = self._box.open(row["sealed"])
         return AccountHook(
             chat_id=row["chat_id"],

@@ -75,12 +75,9 @@ class MessageStore:
         if len(rows) == 1:  # one statement is atomic by itself: no transaction round trips
             return [MessageRecord.from_row(row) for row in await self._db.returning(_INSERT, rows[0])]
         added: list[MessageRecord] = []
-        async with self._db.transaction() as conn:
+        async with self._db.transaction() as tx:
             for params in rows:
-                async with conn.execute(_INSERT, params) as cur:
-                    row = await cur.fetchone()
-                if row is not None:
-                    added.append(MessageRecord.from_row(row))
+                added.extend(MessageRecord.from_row(row) for row in await tx.returning(_INSERT, params))
         return added
 
     async def add_notice(
@@ -107,13 +104,18 @@ class MessageStore:
         return MessageRecord.from_row(rows[0]) if rows else None
 
     async def claim_batch(self, lease: timedelta, limit: int = 200) -> list[MessageRecord]:
-        """Take up to `limit` undelivered rows nobody holds, oldest first."""
+        """Take up to `limit` undelivered rows nobody holds, oldest first.
+
+        On PostgreSQL concurrent callers skip the rows another is claiming (SKIP LOCKED), and the
+        outer WHERE repeats the inner one: a row found claimed once its lock is free is left alone."""
         now = utcnow()
+        stale = to_db_time(now - lease)
         rows = await self._db.returning(
             "UPDATE messages SET claimed_at = ? WHERE id IN (SELECT id FROM messages"
-            " WHERE delivered_at IS NULL AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY id LIMIT ?)"
-            " AND delivered_at IS NULL RETURNING *",
-            (to_db_time(now), to_db_time(now - lease), limit),
+            " WHERE delivered_at IS NULL AND (claimed_at IS NULL OR claimed_at < ?) ORDER BY id LIMIT ?"
+            f"{self._db.dialect.skip_locked})"
+            " AND delivered_at IS NULL AND (claimed_at IS NULL OR claimed_at < ?) RETURNING *",
+            (to_db_time(now), stale, limit, stale),
         )
         return sorted((MessageRecord.from_row(r) for r in rows), key=lambda m: m.id)
 

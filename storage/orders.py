@@ -135,14 +135,14 @@ class OrderStore:
     async def extend(self, order_id: int, *, paid: Decimal | None, status: OrderStatus, expires_at: datetime | None) -> None:
         """A paid action went through: what it cost is added to what the order has cost so far,
         the order is live again (a reuse waits for the next SMS) and ends when the provider says.
-        One transaction: the price is read and written under the database's write lock."""
-        async with self._db.transaction() as conn:
-            async with conn.execute("SELECT price FROM orders WHERE id = ?", (order_id,)) as cur:
-                row = await cur.fetchone()
+        One transaction: the price is read and written under a lock (SQLite's write lock, a row
+        lock on PostgreSQL), so two actions at once both count."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(f"SELECT price FROM orders WHERE id = ?{self._db.dialect.for_update}", (order_id,))
             if row is None:
                 return
             price = Decimal(row["price"]) + (paid or Decimal("0"))
-            await conn.execute(
+            await tx.execute(
                 "UPDATE orders SET price = ?, status = ?, expires_at = COALESCE(?, expires_at),"
                 " finished_at = NULL, updated_at = ? WHERE id = ?",
                 (str(price), status.value, to_db_time(expires_at), to_db_time(utcnow()), order_id),
@@ -193,9 +193,9 @@ class OrderStore:
 
 
 INSERT_ORDER = (
-    "INSERT OR IGNORE INTO orders (chat_id, provider, remote_id, phone, service, service_name,"
+    "INSERT INTO orders (chat_id, provider, remote_id, phone, service, service_name,"
     " price, status, refunded, expires_at, section, plan, auto_renew, created_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider, chat_id, remote_id) DO NOTHING"
 )
 
 

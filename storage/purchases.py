@@ -204,32 +204,30 @@ class PurchaseStore:
         find the same order after a lease ran out), exactly one records it; the other gets None.
         """
         now = to_db_time(utcnow())
-        async with self._db.transaction() as conn:
-            async with conn.execute(
+        async with self._db.transaction() as tx:
+            if not await tx.returning(
                 "UPDATE purchases SET state = ?, updated_at = ? WHERE id = ? AND state IN (?, ?) RETURNING id",
                 (PurchaseState.PLACED, now, purchase.id, PurchaseState.PLACING, PurchaseState.UNKNOWN),
-            ) as cur:
-                if await cur.fetchone() is None:
-                    return None
+            ):
+                return None
             orders: list[OrderRecord] = []
             for remote in placed.orders:
-                await conn.execute(
+                await tx.execute(
                     INSERT_ORDER,
                     order_values(purchase.chat_id, purchase.provider, remote, purchase.section) + (now, now),
                 )
-                async with conn.execute(
+                row = await tx.fetchone(
                     "SELECT * FROM orders WHERE chat_id = ? AND provider = ? AND remote_id = ?",
                     (purchase.chat_id, purchase.provider.value, remote.order_id),
-                ) as cur:
-                    row = await cur.fetchone()
+                )
                 if row is not None:
                     orders.append(OrderRecord.from_row(row))
-            await conn.execute(
+            await tx.execute(
                 "UPDATE purchases SET order_id = ? WHERE id = ?",
                 (orders[0].id if orders else None, purchase.id),
             )
             for order in orders:  # the card says the length in the confirmation card's words
-                await conn.execute(
+                await tx.execute(
                     "UPDATE orders SET duration_minutes = ? WHERE id = ? AND duration_minutes IS NULL",
                     (purchase.duration_minutes, order.id),
                 )

@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-import aiosqlite
-
 from providers.models import Action, IncomingSms, OrderRequest, OrderStatus, ProviderId, RemoteOrder
-from storage.database import db_time, from_db_time
+from storage.database import Row, db_time, from_db_time
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,7 @@ class OrderRecord:
     auto_renew: bool | None = None  # as the provider last said; None = unknown or not applicable
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> "OrderRecord":
+    def from_row(cls, row: Row) -> "OrderRecord":
         return cls(
             id=row["id"],
             chat_id=row["chat_id"],
@@ -117,7 +115,7 @@ class PurchaseRecord:
         return self.price if self.price_known else None
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> "PurchaseRecord":
+    def from_row(cls, row: Row) -> "PurchaseRecord":
         return cls(
             id=row["id"],
             chat_id=row["chat_id"],
@@ -171,7 +169,7 @@ class MessageRecord:
     stored_at: datetime | None = None  # when the bot stored it: code latency is measured from here
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> "MessageRecord":
+    def from_row(cls, row: Row) -> "MessageRecord":
         return cls(
             id=row["id"],
             order_id=row["order_id"],

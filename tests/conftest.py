@@ -17,6 +17,8 @@ from providers.nonvoip.simulator.sim import NonVoipSimulator
 from tests.clients.common import simulator_fixture
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import Chat
+# The storage suite's two databases, SQLite and a PostgreSQL server the tests start themselves.
+from tests.storage_backends import postgres_server, postgres_url, storage_db, storage_target  # noqa: F401
 
 ENCRYPTION_KEY = Fernet.generate_key().decode()
 

@@ -9,7 +9,6 @@ import io
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -212,25 +211,22 @@ async def test_the_summary_counts_months_as_the_chats_clock_shows_them(
     assert summary.text.index("April 2026") < summary.text.index("March 2026")  # newest month first
 
 
-async def test_summary_months_follow_summer_time_and_exact_decimal_sums(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "books.sqlite3")
-    try:
-        orders, messages, books = OrderStore(db), MessageStore(db), BookStore(db)
-        berlin = ZoneInfo("Europe/Berlin")
-        # 22:30 UTC on March 31, 2026 is 00:30 on April 1 in Berlin (summer time, UTC+2): a fixed
-        # winter offset (UTC+1) would still say March.
-        for n, price in enumerate(("0.10", "0.20")):
-            order = await _order(orders, messages, 1, ProviderId.GOTSMS, f"g{n}", "Signal", price,
-                                 OrderStatus.COMPLETED, False)
-            await _placed_at(db, order, datetime(2026, 3, 31, 22, 30, tzinfo=UTC))
-        (totals,) = await books.summary(1, berlin)
-        assert (totals.month, totals.orders, totals.spent) == ("2026-04", 2, Decimal("0.30"))
-        (in_utc,) = await books.summary(1)
-        assert in_utc.month == "2026-03"
-        with use_language("en"):
-            assert "\n\n<b>April 2026</b>\nGotSMS: 2 orders, 0 codes, spent $0.30" in summary_text([totals], berlin)
-    finally:
-        await db.close()
+async def test_summary_months_follow_summer_time_and_exact_decimal_sums(storage_db: Database) -> None:
+    db = storage_db  # on SQLite and on PostgreSQL
+    orders, messages, books = OrderStore(db), MessageStore(db), BookStore(db)
+    berlin = ZoneInfo("Europe/Berlin")
+    # 22:30 UTC on March 31, 2026 is 00:30 on April 1 in Berlin (summer time, UTC+2): a fixed
+    # winter offset (UTC+1) would still say March.
+    for n, price in enumerate(("0.10", "0.20")):
+        order = await _order(orders, messages, 1, ProviderId.GOTSMS, f"g{n}", "Signal", price,
+                             OrderStatus.COMPLETED, False)
+        await _placed_at(db, order, datetime(2026, 3, 31, 22, 30, tzinfo=UTC))
+    (totals,) = await books.summary(1, berlin)
+    assert (totals.month, totals.orders, totals.spent) == ("2026-04", 2, Decimal("0.30"))
+    (in_utc,) = await books.summary(1)
+    assert in_utc.month == "2026-03"
+    with use_language("en"):
+        assert "\n\n<b>April 2026</b>\nGotSMS: 2 orders, 0 codes, spent $0.30" in summary_text([totals], berlin)
 
 
 def test_a_local_month_is_the_chats_month_on_both_sides_of_the_boundary() -> None:
@@ -243,21 +239,18 @@ def test_a_local_month_is_the_chats_month_on_both_sides_of_the_boundary() -> Non
 # -- the queries and cells on their own ----------------------------------------------------
 
 
-async def test_summary_money_is_exact_decimal_and_export_streams_every_order_in_batches(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "books.sqlite3")
-    try:
-        orders, messages, books = OrderStore(db), MessageStore(db), BookStore(db)
-        for n in range(7):
-            await _order(orders, messages, 1, ProviderId.NONVOIP, f"n{n}", "Signal", "0.10", OrderStatus.COMPLETED,
-                         codes=(f"{n}00",))
-        (totals,) = await books.summary(1)
-        assert totals.spent == Decimal("0.70") and totals.orders == 7 and totals.codes == 7
-        batches = [batch async for batch in books.export_batches(1, batch=3)]
-        assert [len(b) for b in batches] == [3, 3, 1]
-        assert [e.codes for b in batches for e in b] == [(f"{n}00",) for n in range(7)]
-        assert [b async for b in books.export_batches(2)] == []
-    finally:
-        await db.close()
+async def test_summary_money_is_exact_decimal_and_export_streams_every_order_in_batches(storage_db: Database) -> None:
+    db = storage_db  # on SQLite and on PostgreSQL
+    orders, messages, books = OrderStore(db), MessageStore(db), BookStore(db)
+    for n in range(7):
+        await _order(orders, messages, 1, ProviderId.NONVOIP, f"n{n}", "Signal", "0.10", OrderStatus.COMPLETED,
+                     codes=(f"{n}00",))
+    (totals,) = await books.summary(1)
+    assert totals.spent == Decimal("0.70") and totals.orders == 7 and totals.codes == 7
+    batches = [batch async for batch in books.export_batches(1, batch=3)]
+    assert [len(b) for b in batches] == [3, 3, 1]
+    assert [e.codes for b in batches for e in b] == [(f"{n}00",) for n in range(7)]
+    assert [b async for b in books.export_batches(2)] == []
 
 
 async def test_a_filtered_list_pages_with_its_filter(bot: Any, tg: FakeTelegram, chat: Chat) -> None:
@@ -281,23 +274,20 @@ async def test_a_filtered_list_pages_with_its_filter(bot: Any, tg: FakeTelegram,
     assert "GotSMS · All time · Finished" in second.text and "Service0" in second.text and "WhatsApp" not in second.text
 
 
-async def test_the_csv_quotes_commas_quotes_and_newlines(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "books.sqlite3")
-    try:
-        orders, messages, books = OrderStore(db), MessageStore(db), BookStore(db)
-        awkward = 'Mail, "Pro"\nedition'
-        record = await orders.add(1, ProviderId.KIWI, _remote("r1", awkward, "1.5"), section="US, east")
-        await messages.add_sms(record, [IncomingSms("m1", None, 'no code, just "text"\nsecond line')])
-        await orders.update_status(record.id, OrderStatus.EXPIRED, refunded=False)
-        out = io.BytesIO()
-        assert await write_history(books, 1, out) == 1
-        (row,) = csv.DictReader(io.StringIO(out.getvalue().decode("utf-8"), newline=""))
-        assert row["service"] == awkward and row["section"] == "US, east"
-        assert row["codes"] == 'no code, just "text"\nsecond line'
-        assert (row["price"], row["status"], row["refunded"]) == ("1.5", "expired", "no")
-        assert row["finished_at"].endswith("Z")
-    finally:
-        await db.close()
+async def test_the_csv_quotes_commas_quotes_and_newlines(storage_db: Database) -> None:
+    db = storage_db  # on SQLite and on PostgreSQL
+    orders, messages, books = OrderStore(db), MessageStore(db), BookStore(db)
+    awkward = 'Mail, "Pro"\nedition'
+    record = await orders.add(1, ProviderId.KIWI, _remote("r1", awkward, "1.5"), section="US, east")
+    await messages.add_sms(record, [IncomingSms("m1", None, 'no code, just "text"\nsecond line')])
+    await orders.update_status(record.id, OrderStatus.EXPIRED, refunded=False)
+    out = io.BytesIO()
+    assert await write_history(books, 1, out) == 1
+    (row,) = csv.DictReader(io.StringIO(out.getvalue().decode("utf-8"), newline=""))
+    assert row["service"] == awkward and row["section"] == "US, east"
+    assert row["codes"] == 'no code, just "text"\nsecond line'
+    assert (row["price"], row["status"], row["refunded"]) == ("1.5", "expired", "no")
+    assert row["finished_at"].endswith("Z")
 
 
 def test_periods_begin_at_midnight_in_the_chats_zone() -> None:

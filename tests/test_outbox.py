@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from telegram import Bot
@@ -28,6 +27,7 @@ from storage.purchases import PurchaseStore
 from storage.records import OrderRecord
 from tests.conftest import ENCRYPTION_KEY
 from tests.fakes.telegram import FakeTelegram
+from tests.storage_backends import StorageTarget
 
 
 def _remote(order_id: str, phone: str, messages: tuple[IncomingSms, ...] = ()) -> RemoteOrder:
@@ -55,10 +55,9 @@ def _services(db: Database) -> Services:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "bot.sqlite3")
-    yield database
-    await database.close()
+def db(storage_db: Database) -> Database:
+    """On SQLite and on PostgreSQL (tests/storage_backends.py)."""
+    return storage_db
 
 
 @pytest.fixture
@@ -124,11 +123,10 @@ async def test_a_claimed_row_is_not_claimed_again_until_its_lease_runs_out(db: D
 
 
 async def test_two_senders_on_one_database_send_each_code_once_to_its_own_chat(
-    tmp_path: Path, tg: FakeTelegram, telegram_bot: Bot
+    storage_target: StorageTarget, tg: FakeTelegram, telegram_bot: Bot
 ) -> None:
-    """Two Delivery instances on two connections to one file: two processes' outbox flushes."""
-    path = tmp_path / "shared.sqlite3"
-    one, two = await Database.open(path), await Database.open(path)
+    """Two Delivery instances on two connections to one database: two processes' outbox flushes."""
+    one, two = await storage_target.open(), await storage_target.open()
     try:
         first, second = await _two_chats(one)
         messages = MessageStore(one)

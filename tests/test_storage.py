@@ -20,6 +20,7 @@ from storage.migrations import MIGRATIONS
 from storage.orders import OrderStore
 from storage.purchases import PurchaseStore
 from storage.records import PurchaseState
+from tests.storage_backends import StorageTarget
 
 SECRET = "lsms_abc123_supersecretvalue987"
 
@@ -42,6 +43,13 @@ async def test_migrations_bring_a_new_file_to_the_latest_version(tmp_path: Path)
     await again.close()
 
 
+async def test_migrations_bring_a_new_database_to_the_latest_version(storage_target: StorageTarget) -> None:
+    for _ in range(2):  # the second opening finds nothing to do
+        db = await storage_target.open()
+        assert await db.schema_version() == len(MIGRATIONS)
+        await db.close()
+
+
 async def test_a_database_newer_than_the_code_refuses_to_open(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     conn = sqlite3.connect(path)
@@ -61,15 +69,20 @@ async def test_credentials_are_not_in_clear_in_the_file_or_wal(tmp_path: Path) -
     await db.close()
 
 
-async def test_rotation_re_encrypts_with_the_first_key(tmp_path: Path) -> None:
+async def test_credentials_are_stored_sealed(storage_db: Database) -> None:
+    await CredentialStore(storage_db, SecretBox([Fernet.generate_key().decode()])).save(7, ProviderId.KIWI, {"api_key": SECRET})
+    row = await storage_db.fetchone("SELECT sealed FROM credentials WHERE chat_id = ?", (7,))
+    assert row is not None and isinstance(row["sealed"], bytes) and SECRET.encode() not in row["sealed"]
+
+
+async def test_rotation_re_encrypts_with_the_first_key(storage_db: Database) -> None:
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    db = await Database.open(tmp_path / "bot.sqlite3")
+    db = storage_db
     await CredentialStore(db, SecretBox([old])).save(7, ProviderId.KIWI, {"api_key": SECRET})
     assert await CredentialStore(db, SecretBox([new, old])).rotate_all() == 1
     assert await CredentialStore(db, SecretBox([new])).load(7, ProviderId.KIWI) == {"api_key": SECRET}
     with pytest.raises(CredentialsUnreadable):
         await CredentialStore(db, SecretBox([old])).load(7, ProviderId.KIWI)
-    await db.close()
 
 
 def _remote(order_id: str = "r1", status: OrderStatus = OrderStatus.WAITING) -> RemoteOrder:
@@ -79,8 +92,8 @@ def _remote(order_id: str = "r1", status: OrderStatus = OrderStatus.WAITING) -> 
     )
 
 
-async def test_a_message_is_stored_once_however_often_it_is_seen(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "bot.sqlite3")
+async def test_a_message_is_stored_once_however_often_it_is_seen(storage_db: Database) -> None:
+    db = storage_db
     order = await OrderStore(db).add(7, ProviderId.KIWI, _remote())
     messages = MessageStore(db)
     sms = IncomingSms(message_id="0", code="123456", text="")
@@ -89,11 +102,10 @@ async def test_a_message_is_stored_once_however_often_it_is_seen(tmp_path: Path)
     assert [m.code for m in first] == ["123456"]
     assert [m.code for m in second] == ["654321"]
     assert (await messages.codes_by_order([order.id]))[order.id] == ["123456", "654321"]
-    await db.close()
 
 
-async def test_a_final_status_changes_once(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "bot.sqlite3")
+async def test_a_final_status_changes_once(storage_db: Database) -> None:
+    db = storage_db
     orders = OrderStore(db)
     order = await orders.add(7, ProviderId.KIWI, _remote())
     assert await orders.update_status(order.id, OrderStatus.EXPIRED, refunded=True)
@@ -101,11 +113,10 @@ async def test_a_final_status_changes_once(tmp_path: Path) -> None:
     stored = await orders.get(order.id, 7)
     assert stored is not None and stored.status is OrderStatus.EXPIRED and stored.refunded is True
     assert await orders.get(order.id, 8) is None  # another chat sees nothing
-    await db.close()
 
 
-async def test_two_concurrent_confirms_claim_a_purchase_once(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "bot.sqlite3")
+async def test_two_concurrent_confirms_claim_a_purchase_once(storage_db: Database) -> None:
+    db = storage_db
     purchases = PurchaseStore(db)
     offer = Offer(section="187", service_id="go", name="Google", price=Decimal("0.50"), stock=3)
     purchase = await purchases.create(7, ProviderId.KIWI, (offer,))
@@ -113,4 +124,3 @@ async def test_two_concurrent_confirms_claim_a_purchase_once(tmp_path: Path) -> 
         *(purchases.claim_for_placing(purchase.id, 7, PurchaseState.PENDING, timedelta(seconds=30)) for _ in range(5))
     )
     assert sum(r is not None for r in results) == 1
-    await db.close()
