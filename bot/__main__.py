@@ -1,4 +1,5 @@
-"""`python -m bot` runs the bot; `keygen`, `rotate-keys`, `migrate` and `sandbox` are its sub-commands."""
+"""`python -m bot` runs the bot; `web` and `worker` run one role of it (bot/roles.py); `keygen`,
+`rotate-keys`, `migrate` and `sandbox` are its sub-commands."""
 
 from __future__ import annotations
 
@@ -51,6 +52,24 @@ def _serve_webhook(app: Any, settings: Settings) -> None:
     except WebServerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def _run_role(role_name: str, settings: Settings) -> None:
+    """`web`: the ASGI application only (needs PUBLIC_URL); `worker`: the poller and the outbox only."""
+    from bot.app import build_application
+    from bot.roles import Role, serve_worker
+
+    role = Role(role_name)
+    if role is Role.WEB and not settings.webhook_url:
+        print("configuration error: PUBLIC_URL: is missing; `python -m bot web` takes Telegram's updates"
+              " by webhook", file=sys.stderr)
+        raise SystemExit(2)
+    setup_logging(settings.log_level, settings.secrets)
+    app = build_application(settings, role=role)
+    if role is Role.WEB:
+        _serve_webhook(app, settings)
+    else:
+        asyncio.run(serve_worker(app))
 
 
 def _sandbox_env() -> dict[str, str]:
@@ -114,8 +133,11 @@ def main(argv: list[str] | None = None) -> None:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "keygen", "rotate-keys", "migrate", "sandbox"],
-        help="run (default) | keygen: print a new encryption key | rotate-keys: re-encrypt with the first key"
+        choices=["run", "web", "worker", "keygen", "rotate-keys", "migrate", "sandbox"],
+        help="run (default): everything in one process | web: only the web server (Telegram webhook,"
+        " provider callbacks; N copies behind a load balancer) | worker: only the pollers and the outbox"
+        " (N copies share the accounts) | keygen: print a new encryption key"
+        " | rotate-keys: re-encrypt with the first key"
         " | migrate: apply the database migrations and exit | sandbox: run against the built-in provider simulators",
     )
     args = parser.parse_args(argv)
@@ -127,6 +149,8 @@ def main(argv: list[str] | None = None) -> None:
         _run(_settings_or_exit(_sandbox_env()), sandbox=True)
     elif args.command == "migrate":
         _migrate_or_exit()
+    elif args.command in ("web", "worker"):
+        _run_role(args.command, _settings_or_exit())
     elif args.command == "rotate-keys":
         settings = _settings_or_exit()
         count = asyncio.run(_rotate(settings))

@@ -1,4 +1,5 @@
-"""Application wiring: services in post_init, closed in post_shutdown, handlers, the poller job."""
+"""Application wiring: services in post_init, closed in post_shutdown, handlers, the poller job
+(what of it a process runs depends on its role: bot/roles.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bot.auto_cancel import AUTO_CANCEL_JOB, AUTO_CANCEL_SECONDS, auto_cancel_jo
 from bot.poller import Poller, poll_job
 from bot.web.server import WEB_SERVER_KEY, WebhookOptions, serving_web
 from bot.rate_limits import ReplyFirstRateLimiter
+from bot.roles import ROLE_KEY, Role, lease_store
 from bot.update_processor import PerChatUpdateProcessor
 from handlers.services import SERVICES_KEY, Services
 from handlers import i18n
@@ -49,7 +51,7 @@ SANDBOX_KEY = "sandbox_simulators"
 
 
 def build_application(
-    settings: Settings, *, sandbox: bool = False, sandbox_sms_delay: float = 5.0
+    settings: Settings, *, sandbox: bool = False, sandbox_sms_delay: float = 5.0, role: Role = Role.ALL
 ) -> App:
     """The whole bot as one PTB Application; `sandbox` adds the in-process provider simulators,
     whose numbers each receive a code `sandbox_sms_delay` seconds after they are ordered."""
@@ -58,7 +60,7 @@ def build_application(
         effective = settings
         if sandbox:
             effective = await _start_sandbox(app, settings, sandbox_sms_delay)
-        await _open_services(app, effective)
+        await _open_services(app, effective, role)
         if sandbox:
             _announce_sandbox(app)
         # What start-up built (modules, the libraries' objects) lives as long as the process: out
@@ -104,7 +106,7 @@ async def _set_commands(bot: Bot) -> None:
             await bot.set_my_commands(commands, language_code=code)
 
 
-async def _open_services(app: App, settings: Settings) -> None:
+async def _open_services(app: App, settings: Settings, role: Role = Role.ALL) -> None:
     db = await open_database(url=settings.database_url, path=settings.database_path)
     box = SecretBox(settings.encryption_keys)
     services = Services(
@@ -131,10 +133,16 @@ async def _open_services(app: App, settings: Settings) -> None:
     delivery = Delivery(services, app.bot)
     app.bot_data[SERVICES_KEY] = services
     app.bot_data["delivery"] = delivery
+    app.bot_data[ROLE_KEY] = role
+    if role.takes_updates:
+        await _set_commands(app.bot)
+    if not role.polls:
+        logger.info("web process ready; the workers poll the providers")
+        return
     app.bot_data["poller"] = Poller(
-        services, delivery, app.bot, safety_poll_seconds=settings.callback_safety_poll_seconds
+        services, delivery, app.bot, safety_poll_seconds=settings.callback_safety_poll_seconds,
+        leases=lease_store(db, settings) if role.leases else None,
     )
-    await _set_commands(app.bot)
     assert app.job_queue is not None
     app.job_queue.run_repeating(
         poll_job,

@@ -3,6 +3,8 @@
 A tick reads everything it needs from the database (live orders, rejected accounts, purchases of
 unknown outcome); memory holds only scheduling (which account poll is still running, request
 budgets): correctness rests on the database, so a restart or a second process changes nothing.
+Several workers share the accounts through leases in the database (storage/leases.py): each polls
+only the accounts it holds; every other part of a tick is a compare-and-set any worker may run.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from providers.models import PollStrategy, ProviderId
 from providers.registry import capabilities_of
 from storage.accounts import AccountStore, fingerprint_key
 from storage.database import utcnow
+from storage.leases import LeaseStore
 from storage.messages import NOTICE_PREFIX
 from storage.records import OrderRecord, PurchaseRecord
 
@@ -61,8 +64,14 @@ class Poller:
     def __init__(
         self, services: Services, delivery: Delivery, bot: Bot, *,
         safety_poll_seconds: float = DEFAULT_CALLBACK_SAFETY_POLL_SECONDS,
+        leases: LeaseStore | None = None,
     ) -> None:
         self._services = services
+        # A worker among several (`python -m bot worker`) polls only the accounts the database
+        # leases it (storage/leases.py); alone (`python -m bot`), every account.
+        self._leases = leases
+        self._balanced_at = 0.0  # event-loop time of the last lease balance
+        self._lease_keeper: asyncio.Task[None] | None = None
         self._delivery = delivery
         self._bot = bot
         self._reconciler = Reconciler(services, delivery, bot)
@@ -97,6 +106,12 @@ class Poller:
             if key not in rejected and key in snapshot.connected:
                 unresolved[(purchase.chat_id, purchase.provider)].append(purchase)
                 accounts.setdefault((purchase.chat_id, purchase.provider), [])
+        if self._leases is not None:
+            if self._lease_keeper is None:
+                self._lease_keeper = asyncio.create_task(self._keep_leases(self._leases))
+            held = await self._leases.balance(accounts)
+            self._balanced_at = asyncio.get_running_loop().time()
+            accounts = {key: batch for key, batch in accounts.items() if key in held}
         # An account still busy from an earlier tick is skipped, not waited for: a slow provider
         # (or one paced by its rate limit) never holds up the other accounts' next poll.
         due = {key: batch for key, batch in accounts.items() if key not in self._running}
@@ -135,10 +150,31 @@ class Poller:
     async def close(self) -> None:
         """Cancel account polls still under way (shutdown)."""
         tasks = list(self._running.values())
+        if self._lease_keeper is not None:
+            tasks.append(self._lease_keeper)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._delivery.cards.close()
+        if self._leases is not None:
+            try:  # a stopping worker hands its accounts over at once instead of in two intervals
+                await self._leases.resign()
+            except Exception as exc:  # the database is gone: the leases run out instead
+                logger.warning("could not give the account leases back: %s", type(exc).__name__)
+
+    async def _keep_leases(self, leases: LeaseStore) -> None:
+        """A tick slower than the lease (a long outbox flush) must not cost the accounts: between
+        ticks more than an interval apart, heartbeat and renew on a timer of their own."""
+        interval = self._services.poll_interval_seconds
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(interval)  # a timer, as the JobQueue's: nothing to await instead
+            if loop.time() - self._balanced_at < interval:
+                continue
+            try:
+                await leases.keep()
+            except Exception as exc:  # the database is away: the next tick balances again
+                logger.warning("could not renew the account leases: %s", type(exc).__name__)
 
     async def _poll_account(
         self,

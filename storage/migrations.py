@@ -190,6 +190,22 @@ _SQLITE: list[str] = [
         WHERE kind = 'sms' AND code IS NOT NULL
         AND order_id IN (SELECT id FROM orders WHERE provider = 'kiwi');
     """,
+    # 8: which worker process polls which account (storage/leases.py): each worker's heartbeat,
+    # and a lease per account with work, held by one worker until `lease_until` unless renewed.
+    """
+    CREATE TABLE workers (
+        worker_id   TEXT PRIMARY KEY,
+        last_seen   TEXT NOT NULL
+    );
+    CREATE TABLE account_leases (
+        chat_id      INTEGER NOT NULL,
+        provider     TEXT NOT NULL,
+        owner        TEXT NOT NULL,
+        lease_until  TEXT NOT NULL,
+        PRIMARY KEY (chat_id, provider)
+    );
+    CREATE INDEX account_leases_owner ON account_leases (owner);
+    """,
 ]
 
 # The PostgreSQL text of each migration, by the same number; None = the SQLite text is valid as is.
@@ -339,6 +355,21 @@ _POSTGRES: list[str | None] = [
             SELECT 1 FROM messages taken WHERE taken.order_id = messages.order_id
             AND taken.provider_message_id = 'otp:' || messages.code
         );
+    """,
+    # 8: as SQLite's, with a BIGINT chat id.
+    """
+    CREATE TABLE workers (
+        worker_id   TEXT COLLATE "C" PRIMARY KEY,
+        last_seen   TEXT COLLATE "C" NOT NULL
+    );
+    CREATE TABLE account_leases (
+        chat_id      BIGINT NOT NULL,
+        provider     TEXT COLLATE "C" NOT NULL,
+        owner        TEXT COLLATE "C" NOT NULL,
+        lease_until  TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (chat_id, provider)
+    );
+    CREATE INDEX account_leases_owner ON account_leases (owner);
     """,
 ]
 

@@ -1,4 +1,5 @@
-"""`GET /healthz`: 200 `ok` while the database answers and the poller ticks; 503 naming what failed."""
+"""`GET /healthz`: 200 `ok` while the database answers and the poller ticks (a web-only process has
+no poller: the database alone); 503 naming what failed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from bot.roles import role_of
 from bot.web.answers import HEALTHZ, Endpoint
 from handlers.services import SERVICES_KEY
 
@@ -57,6 +59,8 @@ async def _database_problem(app: "App") -> str | None:
 
 
 def _poller_problem(app: "App") -> str | None:
+    if not role_of(app).polls:
+        return None  # `python -m bot web`: the workers poll, not this process
     services: Any = app.bot_data.get(SERVICES_KEY)
     poller: Any = app.bot_data.get("poller")
     if services is None or poller is None:
