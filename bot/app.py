@@ -21,7 +21,7 @@ from handlers.delivery import Delivery
 from bot.auto_cancel import AUTO_CANCEL_JOB, AUTO_CANCEL_SECONDS, auto_cancel_job
 from bot.poller import Poller, poll_job
 from bot.web.server import WEB_SERVER_KEY, WebhookOptions, serving_web
-from bot.rate_limits import ReplyFirstRateLimiter
+from bot.rate_limits import PRUNE_JOB, PRUNE_SECONDS, ReplyFirstRateLimiter, prune_send_slots_job
 from bot.roles import ROLE_KEY, Role, lease_store
 from bot.update_processor import PerChatUpdateProcessor
 from handlers.services import SERVICES_KEY, Services
@@ -34,6 +34,7 @@ from storage.conversations import ConversationStore
 from storage.credentials import CredentialStore
 from storage.crypto import SecretBox
 from storage.database import open_database
+from storage.send_slots import BOT_RATE, CHAT_RATE, Rate, SendSlots
 from storage.feed_recovery import FeedRecoveryStore
 from storage.hooks import HookStore
 from storage.messages import MessageStore
@@ -131,6 +132,13 @@ async def _open_services(app: App, settings: Settings, role: Role = Role.ALL) ->
         purchase_lease=timedelta(seconds=PURCHASE_ATTEMPTS * settings.provider_timeout_seconds + 5),
     )
     delivery = Delivery(services, app.bot)
+    limiter = app.bot.rate_limiter
+    if isinstance(limiter, ReplyFirstRateLimiter):  # Telegram's limits, kept for every process in the database
+        limiter.share_limits(SendSlots(
+            db,
+            bot_rate=Rate(settings.telegram_messages_per_second, burst=BOT_RATE.burst),
+            chat_rate=Rate(settings.telegram_chat_messages_per_second, burst=CHAT_RATE.burst),
+        ))
     app.bot_data[SERVICES_KEY] = services
     app.bot_data["delivery"] = delivery
     app.bot_data[ROLE_KEY] = role
@@ -154,6 +162,10 @@ async def _open_services(app: App, settings: Settings, role: Role = Role.ALL) ->
     )
     app.job_queue.run_repeating(
         auto_cancel_job, interval=AUTO_CANCEL_SECONDS, first=AUTO_CANCEL_SECONDS, name=AUTO_CANCEL_JOB,
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+    app.job_queue.run_repeating(
+        prune_send_slots_job, interval=PRUNE_SECONDS, first=PRUNE_SECONDS, name=PRUNE_JOB,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
     logger.info("bot ready; polling providers every %ss", settings.poll_interval_seconds)

@@ -23,7 +23,7 @@ from handlers.orders import finish_order
 from handlers.services import SERVICES_KEY, Services
 from handlers.texts import again as again_texts
 from providers.errors import ProviderError
-from providers.models import Action, OrderStatus
+from providers.models import Action, OrderStatus, ProviderId
 from providers.registry import capabilities_of
 from storage.again import AgainStore
 from storage.database import utcnow
@@ -44,12 +44,17 @@ class AutoCancel:
         self._services = services
         self._delivery = delivery
 
-    async def run_once(self, now: datetime | None = None) -> int:
-        """Cancel every due order of every chat that asked for it; returns how many this call moved."""
+    async def run_once(
+        self, now: datetime | None = None, only: frozenset[tuple[int, ProviderId]] | None = None
+    ) -> int:
+        """Cancel every due order of every chat that asked for it (of the accounts in `only`, when
+        given: a worker's leased ones); returns how many this call moved."""
         moment = now or utcnow()
         cancelled = 0
         for chat_id, minutes in (await AgainStore(self._services.db).auto_cancel_chats()).items():
             for order in await self._services.orders.active_for_chat(chat_id):
+                if only is not None and (order.chat_id, order.provider) not in only:
+                    continue
                 if await self._due(order, minutes, moment) and await self._cancel(order, minutes):
                     cancelled += 1
         return cancelled
@@ -97,5 +102,7 @@ def _refunding_action(order: OrderRecord) -> Action | None:
 
 
 async def auto_cancel_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """JobQueue callback."""
-    await AutoCancel(context.bot_data[SERVICES_KEY], context.bot_data["delivery"]).run_once()
+    """JobQueue callback: in a worker, for the accounts it leased at its last tick."""
+    poller = context.bot_data.get("poller")
+    only = poller.held if poller is not None else None
+    await AutoCancel(context.bot_data[SERVICES_KEY], context.bot_data["delivery"]).run_once(only=only)

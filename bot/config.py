@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
+from storage.send_slots import BOT_RATE, CHAT_RATE
+
 DEFAULT_TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_NONVOIP_BASE_URL = "https://nonvoipusnumber.com/manager"
 DEFAULT_KIWI_BASE_URL = "https://kiwisms.com"
@@ -66,6 +68,9 @@ class Settings:
     outbox_lease_seconds: float = 30.0
     # An account whose provider callbacks work is polled only this often (the safety net).
     callback_safety_poll_seconds: float = DEFAULT_CALLBACK_SAFETY_POLL_SECONDS
+    # Telegram's flood limits, kept for every process in the database (storage/send_slots.py).
+    telegram_messages_per_second: float = BOT_RATE.per_second
+    telegram_chat_messages_per_second: float = CHAT_RATE.per_second
 
     def __post_init__(self) -> None:
         # Webhook mode is never unauthenticated, however the settings were built.
@@ -148,13 +153,17 @@ def _port(env: Mapping[str, str]) -> int:
 
 def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
     """A duration in seconds (fractions allowed) within [low, high]."""
+    return _number(env, name, default, low, high, "a number of seconds")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, what: str) -> float:
     raw = _get(env, name)
     if raw is None:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(name, "must be a number of seconds") from None
+        raise ConfigError(name, f"must be {what}") from None
     if not low <= value <= high:
         raise ConfigError(name, f"must be between {low:g} and {high:g}")
     return value
@@ -223,5 +232,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         outbox_lease_seconds=_seconds(env, "OUTBOX_LEASE_SECONDS", 30.0, 1, 3600),
         callback_safety_poll_seconds=_seconds(
             env, "CALLBACK_SAFETY_POLL_SECONDS", DEFAULT_CALLBACK_SAFETY_POLL_SECONDS, 0.1, 3600
+        ),
+        telegram_messages_per_second=_number(
+            env, "TELEGRAM_MESSAGES_PER_SECOND", BOT_RATE.per_second, 0.1, 1000, "messages a second"
+        ),
+        telegram_chat_messages_per_second=_number(
+            env, "TELEGRAM_CHAT_MESSAGES_PER_SECOND", CHAT_RATE.per_second, 0.01, 1000, "messages a second"
         ),
     )

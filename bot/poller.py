@@ -70,6 +70,9 @@ class Poller:
         # A worker among several (`python -m bot worker`) polls only the accounts the database
         # leases it (storage/leases.py); alone (`python -m bot`), every account.
         self._leases = leases
+        # The accounts this worker leased at its last tick (None: not leasing, it has them all):
+        # the auto-cancel job acts on these only, so N workers do not each ask the provider.
+        self.held: frozenset[Account] | None = None
         self._balanced_at = 0.0  # event-loop time of the last lease balance
         self._lease_keeper: asyncio.Task[None] | None = None
         self._delivery = delivery
@@ -110,6 +113,7 @@ class Poller:
             if self._lease_keeper is None:
                 self._lease_keeper = asyncio.create_task(self._keep_leases(self._leases))
             held = await self._leases.balance(accounts)
+            self.held = held
             self._balanced_at = asyncio.get_running_loop().time()
             accounts = {key: batch for key, batch in accounts.items() if key in held}
         # An account still busy from an earlier tick is skipped, not waited for: a slow provider
@@ -305,8 +309,10 @@ class Poller:
     async def _credentials_rejected(self, chat_id: int, provider: ProviderId) -> None:
         """Stop polling the account and tell the chat once; /connect resumes it."""
         logger.warning("chat %s: %s credentials rejected; polling stopped", chat_id, provider.value)
-        await self._services.credentials.mark_rejected(chat_id, provider)
+        first = await self._services.credentials.mark_rejected(chat_id, provider)
         self._services.forget_client(chat_id, provider)
+        if not first:  # another worker's poll found it first and told the chat
+            return
         async with speaking_to(self._services.db, chat_id):  # outside an update: the chat's language
             text = texts.credentials_rejected(provider)
         try:

@@ -24,13 +24,16 @@ class CredentialStore:
         )
         await self._clear_rejected(chat_id, provider)
 
-    async def mark_rejected(self, chat_id: int, provider: ProviderId) -> None:
-        """The provider refused these credentials while polling: stop until they are replaced."""
-        await self._db.execute(
+    async def mark_rejected(self, chat_id: int, provider: ProviderId) -> bool:
+        """The provider refused these credentials while polling: stop until they are replaced.
+        True for the one caller that marked them first (it tells the chat; two workers whose
+        polls of the account overlapped while its lease moved must not both)."""
+        rows = await self._db.returning(
             "INSERT INTO settings (chat_id, key, value) VALUES (?, ?, ?)"
-            " ON CONFLICT (chat_id, key) DO UPDATE SET value = excluded.value",
+            " ON CONFLICT (chat_id, key) DO NOTHING RETURNING chat_id",
             (chat_id, f"rejected:{provider.value}", to_db_time(utcnow())),
         )
+        return bool(rows)
 
     async def rejected(self) -> set[tuple[int, ProviderId]]:
         rows = await self._db.fetchall("SELECT chat_id, key FROM settings WHERE key LIKE 'rejected:%'")

@@ -206,6 +206,14 @@ _SQLITE: list[str] = [
     );
     CREATE INDEX account_leases_owner ON account_leases (owner);
     """,
+    # 9: Telegram's flood limits shared by every process (storage/send_slots.py): per scope ("bot",
+    # "chat:<id>") the time the next send may start, as the generic cell rate algorithm keeps it.
+    """
+    CREATE TABLE send_slots (
+        scope    TEXT PRIMARY KEY,
+        next_at  REAL NOT NULL
+    );
+    """,
 ]
 
 # The PostgreSQL text of each migration, by the same number; None = the SQLite text is valid as is.
@@ -370,6 +378,13 @@ _POSTGRES: list[str | None] = [
         PRIMARY KEY (chat_id, provider)
     );
     CREATE INDEX account_leases_owner ON account_leases (owner);
+    """,
+    # 9: as SQLite's; a double for the epoch seconds.
+    """
+    CREATE TABLE send_slots (
+        scope    TEXT COLLATE "C" PRIMARY KEY,
+        next_at  DOUBLE PRECISION NOT NULL
+    );
     """,
 ]
 

@@ -44,6 +44,9 @@ def make_settings(
             "gotsms_base_url": gotsms.base_url,
             "poll_interval_seconds": 0.2,
             "provider_timeout_seconds": 5.0,
+            # The fake Bot API has no flood limit, and tests that push 40 codes into one chat
+            # test other things: one a second per chat is tested in test_shared_flood_limits.py.
+            "telegram_chat_messages_per_second": 1000.0,
         }
         values.update(overrides)
         return Settings(**values)

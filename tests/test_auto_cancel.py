@@ -13,7 +13,7 @@ from bot.auto_cancel import AutoCancel
 from handlers import texts
 from providers.gotsms.simulator.sim import GotSmsSimulator
 from providers.kiwi.simulator.sim import KiwiSimulator
-from providers.models import OrderStatus
+from providers.models import OrderStatus, ProviderId
 from providers.nonvoip.simulator.sim import NonVoipSimulator
 from storage.database import utcnow
 from tests.fakes.telegram import FakeTelegram
@@ -143,3 +143,16 @@ async def test_a_gotsms_rent_is_never_auto_cancelled(
     assert await _run(bot).run_once(_later(30)) == 0
     assert await _status(bot, chat) is OrderStatus.WAITING
     assert not any("refund" in r.path for r in gotsms.requests) and _notices(chat) == []
+
+
+async def test_a_worker_cancels_only_the_accounts_it_leased(
+    bot: Any, tg: FakeTelegram, kiwi: KiwiSimulator, chat: Chat
+) -> None:
+    """Several workers: each runs auto-cancel for the accounts it polls, so the provider is asked once."""
+    rental = await bought_kiwi_rental(chat, kiwi, "WhatsApp", BALANCE)
+    await _choose(chat, 5)
+    someone_else = frozenset({(chat.chat_id + 1, ProviderId.KIWI)})
+    assert await _run(bot).run_once(_later(6), only=someone_else) == 0
+    assert kiwi.rental(rental.id).status == "WAITING"
+    assert await _run(bot).run_once(_later(6), only=frozenset({(chat.chat_id, ProviderId.KIWI)})) == 1
+    assert kiwi.rental(rental.id).status == "CANCELLED"

@@ -43,6 +43,7 @@ def test_fractional_poll_interval_and_allowed_users_are_read() -> None:
     assert settings.poll_interval_seconds == 0.25
     assert settings.outbox_lease_seconds == 5.0
     assert settings.allowed_user_ids == frozenset({11, 22})
+    assert (settings.telegram_messages_per_second, settings.telegram_chat_messages_per_second) == (30.0, 1.0)
 
 
 @pytest.mark.parametrize(
@@ -56,6 +57,8 @@ def test_fractional_poll_interval_and_allowed_users_are_read() -> None:
         ("PROVIDER_TIMEOUT_SECONDS", "0"),
         ("OUTBOX_LEASE_SECONDS", "0.5"),
         ("OUTBOX_LEASE_SECONDS", "a minute"),
+        ("TELEGRAM_MESSAGES_PER_SECOND", "fast"),
+        ("TELEGRAM_CHAT_MESSAGES_PER_SECOND", "0"),
         ("ALLOWED_USER_IDS", "alice"),
         ("KIWI_BASE_URL", "ftp://x"),
     ],

@@ -13,6 +13,7 @@ import httpx
 
 from bot.app import POLLER_JOB, build_application, running
 from bot.auto_cancel import AUTO_CANCEL_JOB
+from bot.rate_limits import PRUNE_JOB
 from bot.config import Settings
 from bot.roles import Role, running_worker
 from bot.web.server import webhook_options
@@ -48,7 +49,7 @@ async def test_a_worker_polls_under_a_lease_heartbeat_and_takes_no_updates(
     async with running_worker(app):
         await app.bot_data["poller"].wait_ticks(2)
         assert app.job_queue is not None
-        assert {job.name for job in app.job_queue.jobs()} == {POLLER_JOB, AUTO_CANCEL_JOB}
+        assert {job.name for job in app.job_queue.jobs()} == {POLLER_JOB, AUTO_CANCEL_JOB, PRUNE_JOB}
         services: Services = app.bot_data[SERVICES_KEY]
         assert len(await services.db.fetchall("SELECT worker_id FROM workers")) == 1
     assert tg.calls("getUpdates") == [] and tg.webhook_url == ""

@@ -62,8 +62,9 @@ async def test_credentials_accounts_and_hooks(storage_db: Database) -> None:
     credentials = CredentialStore(storage_db, BOX)
     await credentials.save(BIG_CHAT, ProviderId.KIWI, {"api_key": "k1"})
     await credentials.save(BIG_CHAT, ProviderId.KIWI, {"api_key": "k2"})
-    await credentials.mark_rejected(BIG_CHAT, ProviderId.GOTSMS)
-    await credentials.mark_rejected(BIG_CHAT, ProviderId.GOTSMS)
+    # Two workers whose polls both saw the refusal: only the first tells the chat.
+    assert await credentials.mark_rejected(BIG_CHAT, ProviderId.GOTSMS) is True
+    assert await credentials.mark_rejected(BIG_CHAT, ProviderId.GOTSMS) is False
     assert await credentials.load(BIG_CHAT, ProviderId.KIWI) == {"api_key": "k2"}
     assert await credentials.rejected() == {(BIG_CHAT, ProviderId.GOTSMS)}
     assert await credentials.providers_of(BIG_CHAT) == [ProviderId.KIWI]
