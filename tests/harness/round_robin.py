@@ -1,100 +1,17 @@
-"""A load balancer in miniature: each request goes to the next upstream in turn (round robin),
-as a real one in front of several `python -m bot web` processes would send them anywhere.
-
-It records which upstream answered which request, so a test can show that consecutive updates of
-one conversation were handled by different processes.
-"""
+"""The round-robin balancer of deploy/round_robin.py, recording which upstream answered which
+request, so a test can show that consecutive updates of one conversation were handled by
+different `python -m bot web` processes."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
-from itertools import count
-from typing import Any
+from deploy.round_robin import RoundRobinProxy as _DeployedProxy
+from deploy.round_robin import Routed
 
-import httpx
-
-from providers.simulation.loopback_server import LoopbackServer
-
-_DROP_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding", "content-encoding"})
+__all__ = ["RoundRobinProxy", "Routed"]
 
 
-@dataclass(frozen=True)
-class Routed:
-    """One request and the upstream (its index) that answered it."""
-
-    upstream: int
-    path: str
-    body: bytes
-    status: int
-
-    def update_id(self) -> int | None:
-        """The Telegram update id of a webhook post (None for anything else)."""
-        try:
-            value = json.loads(self.body).get("update_id")
-        except (ValueError, AttributeError):
-            return None
-        return value if isinstance(value, int) else None
-
-
-class RoundRobinProxy:
-    """`await start()`; its `url` is the public URL of all `upstreams` together."""
+class RoundRobinProxy(_DeployedProxy):
+    """On 127.0.0.1 and a free port, recording every request (`routed`)."""
 
     def __init__(self, upstreams: list[str]) -> None:
-        assert upstreams, "a balancer needs something to balance"
-        self.upstreams = upstreams
-        self.routed: list[Routed] = []
-        self._turn = count()
-        self._http: httpx.AsyncClient | None = None
-        self._server = LoopbackServer(self._asgi_entry())
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    async def start(self) -> None:
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
-        await self._server.start()
-
-    async def stop(self) -> None:
-        await self._server.stop()
-        if self._http is not None:
-            await self._http.aclose()
-
-    def upstream_of_update(self, update_id: int) -> int | None:
-        """Which upstream answered the webhook post of this update (2xx), if any did."""
-        for routed in self.routed:
-            if routed.update_id() == update_id and 200 <= routed.status < 300:
-                return routed.upstream
-        return None
-
-    def _asgi_entry(self) -> Callable[..., Any]:
-        async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
-            if scope["type"] == "http":
-                await self._forward(scope, receive, send)
-
-        return app
-
-    async def _forward(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
-        assert self._http is not None
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        upstream = next(self._turn) % len(self.upstreams)
-        query = scope.get("query_string", b"").decode()
-        url = self.upstreams[upstream] + scope["path"] + (f"?{query}" if query else "")
-        headers = {k.decode(): v.decode() for k, v in scope["headers"] if k.decode().lower() not in _DROP_HEADERS}
-        try:
-            response = await self._http.request(scope["method"], url, headers=headers, content=body)
-            status, content = response.status_code, response.content
-            kept = [(k.encode(), v.encode()) for k, v in response.headers.items() if k.lower() not in _DROP_HEADERS]
-        except httpx.HTTPError:
-            status, content, kept = 502, b"upstream unreachable", []
-        self.routed.append(Routed(upstream, scope["path"], body, status))
-        kept.append((b"content-length", str(len(content)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": kept})
-        await send({"type": "http.response.body", "body": content, "more_body": False})
+        super().__init__(upstreams, record=True)
