@@ -133,7 +133,10 @@ async def _open_services(app: App, settings: Settings, role: Role = Role.ALL) ->
     )
     delivery = Delivery(services, app.bot)
     limiter = app.bot.rate_limiter
-    if isinstance(limiter, ReplyFirstRateLimiter):  # Telegram's limits, kept for every process in the database
+    # Several processes (web, worker) keep Telegram's limits together, in the database; one process
+    # alone (`python -m bot`) keeps them in memory: no other process to agree with, and no
+    # database transaction per message on its delivery path.
+    if isinstance(limiter, ReplyFirstRateLimiter) and role is not Role.ALL:
         limiter.share_limits(SendSlots(
             db,
             bot_rate=Rate(settings.telegram_messages_per_second, burst=BOT_RATE.burst),

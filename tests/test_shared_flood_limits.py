@@ -1,16 +1,18 @@
-"""Telegram's flood limits hold across processes: two bots (as two worker processes) on one
-database, both notifying at once, stay within ~1 message a second per chat and ~30 a second in
-all, as the fake Bot API saw the requests arrive; a reply to the user's own tap is not held."""
+"""Telegram's flood limits hold across processes: two worker processes on one database, both
+notifying at once, stay within ~1 message a second per chat and ~30 a second in all, as the fake
+Bot API saw the requests arrive."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 
-from bot.app import build_application, running
+from bot.app import build_application
+from bot.roles import Role, running_worker
 from bot.config import Settings
 from storage.send_slots import BOT_RATE, CHAT_RATE
 from tests.fakes.telegram import FakeTelegram
@@ -28,14 +30,19 @@ async def _notify(app: Any, chat_ids: list[int], label: str) -> None:
     await asyncio.gather(*(app.bot.send_message(chat, f"{label} {n}") for n, chat in enumerate(chat_ids)))
 
 
-async def test_two_processes_notifying_one_chat_keep_its_pace(
-    bot: Any, tg: FakeTelegram, settings: Settings
-) -> None:
+@asynccontextmanager
+async def two_workers(settings: Settings) -> AsyncIterator[tuple[Any, Any]]:
+    """Two worker processes' Applications on one database."""
+    first, second = build_application(settings, role=Role.WORKER), build_application(settings, role=Role.WORKER)
+    async with running_worker(first), running_worker(second):
+        yield first, second
+
+
+async def test_two_processes_notifying_one_chat_keep_its_pace(tg: FakeTelegram, settings: Settings) -> None:
     for chat in (1001, 1002):
         tg.register_chat(chat)
-    second = build_application(settings)  # another process on the same database
-    async with running(second):
-        await asyncio.gather(_notify(bot, [1001] * 5, "first"), _notify(second, [1001] * 5, "second"))
+    async with two_workers(settings) as (first, second):
+        await asyncio.gather(_notify(first, [1001] * 5, "first"), _notify(second, [1001] * 5, "second"))
     sent = [call.at for call in tg.calls("sendMessage") if call.params.get("chat_id") == 1001]
     assert len(sent) == 10
     # 0.9 s windows: the requests' own trip to the server may shift a slot by some milliseconds.
@@ -43,15 +50,12 @@ async def test_two_processes_notifying_one_chat_keep_its_pace(
     assert max(sent) - min(sent) >= (10 - CHAT_RATE.burst) / CHAT_RATE.per_second - 0.2
 
 
-async def test_two_processes_notifying_many_chats_share_thirty_a_second(
-    bot: Any, tg: FakeTelegram, settings: Settings
-) -> None:
+async def test_two_processes_notifying_many_chats_share_thirty_a_second(tg: FakeTelegram, settings: Settings) -> None:
     chats = list(range(2001, 2041))
     for chat in chats:
         tg.register_chat(chat)
-    second = build_application(settings)
-    async with running(second):
-        await asyncio.gather(_notify(bot, chats, "a"), _notify(second, chats, "b"))
+    async with two_workers(settings) as (first, second):
+        await asyncio.gather(_notify(first, chats, "a"), _notify(second, chats, "b"))
     sent = [call.at for call in tg.calls("sendMessage") if int(call.params.get("chat_id", 0)) in chats]
     assert len(sent) == 80
     assert most_in_any_window(sent, 0.9) <= BOT_RATE.per_second + BOT_RATE.burst - 1
