@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +16,7 @@ from telegram import Bot, BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
+from bot.lifecycle import started
 from handlers.callback_setup import SANDBOX_DASHBOARD_KEY
 from handlers.delivery import Delivery
 from bot.auto_cancel import AUTO_CANCEL_JOB, AUTO_CANCEL_SECONDS, auto_cancel_job
@@ -230,13 +231,7 @@ async def running(
 
     Started in this order, stopped in reverse: services (post_init), the Application, then
     what feeds it updates (the Updater's long poll, or the web server)."""
-    async with AsyncExitStack() as stack:
-        await app.initialize()
-        stack.push_async_callback(_shut_down, app)
-        assert app.post_init is not None
-        await app.post_init(app)
-        await app.start()
-        stack.push_async_callback(app.stop)
+    async with started(app) as stack:
         if webhook is not None:
             stack.callback(app.bot_data.pop, WEB_SERVER_KEY, None)
             app.bot_data[WEB_SERVER_KEY] = await stack.enter_async_context(serving_web(app, webhook))
@@ -248,8 +243,3 @@ async def running(
             stack.push_async_callback(app.updater.stop)
         yield app
 
-
-async def _shut_down(app: App) -> None:
-    await app.shutdown()
-    if app.post_shutdown is not None:
-        await app.post_shutdown(app)

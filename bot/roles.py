@@ -21,12 +21,13 @@ import signal
 import socket
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
+from bot.lifecycle import started
 from storage.database import Database
 from storage.leases import LeaseStore
 
@@ -81,20 +82,8 @@ def lease_store(db: Database, settings: Settings) -> LeaseStore:
 async def running_worker(app: "App") -> AsyncIterator["App"]:
     """Run a worker's application inside the caller's event loop: services and jobs (post_init),
     the Application's job queue, and nothing that takes updates (no Updater, no web server)."""
-    async with AsyncExitStack() as stack:
-        await app.initialize()
-        stack.push_async_callback(_shut_down, app)
-        assert app.post_init is not None
-        await app.post_init(app)
-        await app.start()
-        stack.push_async_callback(app.stop)
+    async with started(app):
         yield app
-
-
-async def _shut_down(app: "App") -> None:
-    await app.shutdown()
-    if app.post_shutdown is not None:
-        await app.post_shutdown(app)
 
 
 async def serve_worker(app: "App") -> None:

@@ -8,16 +8,15 @@ installed; a real deployment puts nginx, haproxy or a cloud load balancer in fro
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
 import httpx
-import uvicorn
+
+from providers.simulation.loopback_server import LoopbackServer
 
 _DROP_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding", "content-encoding"})
 
@@ -50,47 +49,24 @@ class RoundRobinProxy:
         self.upstreams = upstreams
         self.routed: list[Routed] = []  # only with record=True: a long-running front keeps nothing
         self._record = record
-        self._host, self._requested_port = host, port
-        self.port = 0
         self._turn = count()
         self._http: httpx.AsyncClient | None = None
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._socket: socket.socket | None = None
+        self._server = LoopbackServer(self._asgi_entry(), port=port, host=host)
+
+    @property
+    def port(self) -> int:
+        return self._server.port
 
     @property
     def url(self) -> str:
-        host = "127.0.0.1" if self._host in ("0.0.0.0", "") else self._host
-        return f"http://{host}:{self.port}"
+        return self._server.url
 
     async def start(self) -> None:
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no delayed-ACK wait per answer
-        sock.bind((self._host, self._requested_port))
-        self._socket, self.port = sock, sock.getsockname()[1]
-        config = uvicorn.Config(self._asgi_entry(), log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the host program's
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()  # re-raise the start-up failure
-            await asyncio.sleep(0.01)
+        await self._server.start()
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            try:
-                await asyncio.wait_for(self._task, timeout=5)
-            except asyncio.TimeoutError:
-                self._server.force_exit = True
-                self._task.cancel()
-            self._server = self._task = None
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
+        await self._server.stop()
         if self._http is not None:
             await self._http.aclose()
             self._http = None

@@ -1,6 +1,7 @@
-"""Run an ASGI app with uvicorn on 127.0.0.1 and a free port, inside the running event loop.
+"""Run an ASGI app with uvicorn on 127.0.0.1 (or another `host`) and a free port, inside the
+running event loop.
 
-Shared by the provider simulators and the tests' fake Bot API server.
+Shared by the provider simulators, the tests' fake Bot API server and deploy/'s round-robin front.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import uvicorn
 
 
 class LoopbackServer:
-    """`await start()` binds 127.0.0.1 on a free port (or `port`); `await stop()` shuts it down."""
+    """`await start()` binds 127.0.0.1 (or `host`) on a free port (or `port`); `await stop()` shuts
+    it down."""
 
-    def __init__(self, app: object, port: int = 0) -> None:
+    def __init__(self, app: object, port: int = 0, host: str = "127.0.0.1") -> None:
         self._app = app
+        self._host = host
         self._requested_port = port
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
@@ -24,7 +27,8 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        host = "127.0.0.1" if self._host in ("0.0.0.0", "") else self._host
+        return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -32,7 +36,7 @@ class LoopbackServer:
         # Accepted sockets inherit TCP_NODELAY on Linux; without it uvicorn's separate header
         # and body writes wait for the client's delayed ACK (~40 ms per response).
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind(("127.0.0.1", self._requested_port))
+        sock.bind((self._host, self._requested_port))
         self._socket = sock
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
