@@ -111,10 +111,8 @@ class Reconciler:
             return  # the placing task recorded it meanwhile
         logger.info("purchase %s reconciled as order(s) %s", purchase.id, [o.id for o in orders])
         for order, remote in zip(orders, placed.orders):
-            async with speaking_to(self._services.db, order.chat_id):  # outside an update
-                header = texts.reconciled()
             # Codes that came while the bot did not know the order follow its card.
-            await self._delivery.show_found_order(order, remote, header)
+            await self._delivery.show_found_order(order, remote, texts.reconciled)
 
     async def tell_unconfirmed(self, purchase: PurchaseRecord) -> None:
         """Once per purchase: it may have been charged; where to check; buy again only on purpose."""

@@ -195,14 +195,12 @@ class Delivery:
                 sent += 1
         return sent
 
-    async def show_found_order(
-        self, order: OrderRecord, remote: RemoteOrder, header: str | Callable[[], str]
-    ) -> None:
+    async def show_found_order(self, order: OrderRecord, remote: RemoteOrder, header: Callable[[], str]) -> None:
         """An order the bot learnt of after the fact (a reconciled purchase, a won auction): its
         card under `header` in the chat, then any code that came before the bot knew the order.
-        `header` as a function (`texts.reconciled`) is written in the chat's language here."""
+        `header` (`texts.reconciled`) is written here, in the chat's language, with the card."""
         async with speaking_to(self._services.db, order.chat_id):
-            head = header() if callable(header) else header
+            head = header()
             text, markup = await card_screen(self._services, order)
         try:
             card = await self._bot.send_message(

@@ -16,7 +16,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from bot.hooks.common import ACCEPTED, HookAnswer, Spawn, store_sms
 from handlers import texts
-from handlers.chat_language import speaking_to
 from handlers.delivery import Delivery
 from handlers.services import Services
 from providers.errors import OrderNotFound, ProviderError
@@ -130,14 +129,10 @@ class NonVoipHooks:
             orders = await self._services.purchases.complete(purchase, placed)
             if orders:
                 logger.info("purchase %s placed by its won auction as order(s) %s", purchase.id, [o.id for o in orders])
-                async with speaking_to(self._services.db, chat_id):  # a callback, not an update
-                    header = texts.reconciled()
                 for order in orders:
-                    await self._delivery.show_found_order(order, confirmed, header)
+                    await self._delivery.show_found_order(order, confirmed, texts.reconciled)
                 return
         order = await self._services.orders.add_new(chat_id, PROVIDER, confirmed, SHORT_TERM)
         if order is not None:
             logger.info("won auction recorded as order %s", order.id)
-            async with speaking_to(self._services.db, chat_id):  # a callback, not an update
-                header = texts.auction_won()
-            await self._delivery.show_found_order(order, confirmed, header)
+            await self._delivery.show_found_order(order, confirmed, texts.auction_won)
