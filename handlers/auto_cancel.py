@@ -56,11 +56,9 @@ async def set_chat_minutes(services: Services, chat_id: int, minutes: int) -> No
     await ChatSettingsStore(services.db).set(chat_id, AUTO_CANCEL_MINUTES, str(minutes))
 
 
-def with_auto_cancel(markup: InlineKeyboardMarkup, minutes: int) -> InlineKeyboardMarkup:
-    """The settings keyboard with the auto-cancel button above its last row (Back)."""
-    rows = [list(row) for row in markup.inline_keyboard]
-    button = InlineKeyboardButton(again_texts.auto_cancel_button(minutes), callback_data=choice_data())
-    return InlineKeyboardMarkup([*rows[:-1], [button], *rows[-1:]])
+def settings_button(minutes: int) -> InlineKeyboardButton:
+    """The settings screen's row: the chat's choice."""
+    return InlineKeyboardButton(again_texts.auto_cancel_button(minutes), callback_data=choice_data())
 
 
 def choices(current: int) -> InlineKeyboardMarkup:

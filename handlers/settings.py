@@ -21,9 +21,10 @@ async def settings_screen(services: Services, chat_id: int) -> tuple[str, Inline
     zone_now = await chat_zone(services, chat_id)
     minutes = await auto_cancel.chat_minutes(services, chat_id)
     text = f"{screen_texts.settings(zone_now)}\n\n{again_texts.auto_cancel_line(minutes)}"
-    markup = auto_cancel.with_auto_cancel(keyboards.settings(zone_name(zone_now)), minutes)
-    rows = [list(row) for row in markup.inline_keyboard]
-    return text, InlineKeyboardMarkup([*rows[:-1], [language.settings_button()], *rows[-1:]])
+    # The zone's row(s), then auto-cancel and the language, above Back.
+    rows = [list(row) for row in keyboards.settings(zone_name(zone_now)).inline_keyboard]
+    extra = [[auto_cancel.settings_button(minutes)], [language.settings_button()]]
+    return text, InlineKeyboardMarkup([*rows[:-1], *extra, *rows[-1:]])
 
 
 async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
