@@ -30,6 +30,7 @@ from handlers import i18n
 from handlers.registry import COMMANDS, register
 from providers.http import create_http_client
 from providers.registry import ProviderEndpoints
+from storage.chat_turns import ChatTurns
 from storage.chats import ChatStore
 from storage.conversations import ConversationStore
 from storage.credentials import CredentialStore
@@ -48,6 +49,7 @@ logger = logging.getLogger(__name__)
 App: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
 POLLER_JOB = "poller"
+CHAT_TURNS_KEY = "chat_turns"  # bot_data: the web role's turns across processes, closed at shutdown
 PURCHASE_ATTEMPTS = 3  # RetryPolicy's default: a purchase with an idempotency key is tried at most this often
 SANDBOX_KEY = "sandbox_simulators"
 
@@ -77,6 +79,9 @@ def build_application(
         services: Services | None = app.bot_data.get(SERVICES_KEY)
         if services is not None:
             await services.http.aclose()
+            turns: ChatTurns | None = app.bot_data.get(CHAT_TURNS_KEY)
+            if turns is not None:
+                await turns.close()  # its own connection, before the database's pool
             await services.db.close()
         for simulator in app.bot_data.get(SANDBOX_KEY, []):
             await simulator.stop()
@@ -109,7 +114,8 @@ async def _set_commands(bot: Bot) -> None:
 
 
 async def _open_services(app: App, settings: Settings, role: Role = Role.ALL) -> None:
-    db = await open_database(url=settings.database_url, path=settings.database_path)
+    db = await open_database(url=settings.database_url, path=settings.database_path,
+                             pool_size=settings.database_pool_size)
     box = SecretBox(settings.encryption_keys)
     services = Services(
         allowed_user_ids=settings.allowed_user_ids,
@@ -146,6 +152,13 @@ async def _open_services(app: App, settings: Settings, role: Role = Role.ALL) ->
     app.bot_data[SERVICES_KEY] = services
     app.bot_data["delivery"] = delivery
     app.bot_data[ROLE_KEY] = role
+    # Only the web role takes updates among several processes: one chat's turn across all of them
+    # (a PostgreSQL advisory lock per chat; none on SQLite). After SERVICES_KEY: a failure here
+    # still closes the database at shutdown.
+    processor = app.update_processor
+    if role is Role.WEB and isinstance(processor, PerChatUpdateProcessor):
+        app.bot_data[CHAT_TURNS_KEY] = turns = await db.chat_turns()
+        processor.share_turns(turns)
     if role.takes_updates:
         await _set_commands(app.bot)
     if not role.polls:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
+from storage.database import DEFAULT_POOL_SIZE
 from storage.send_slots import BOT_RATE, CHAT_RATE
 
 DEFAULT_TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
@@ -71,6 +72,8 @@ class Settings:
     # Telegram's flood limits, kept for every process in the database (storage/send_slots.py).
     telegram_messages_per_second: float = BOT_RATE.per_second
     telegram_chat_messages_per_second: float = CHAT_RATE.per_second
+    # Connections each process keeps to PostgreSQL (DATABASE_URL only).
+    database_pool_size: int = DEFAULT_POOL_SIZE
 
     def __post_init__(self) -> None:
         # Webhook mode is never unauthenticated, however the settings were built.
@@ -169,6 +172,17 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     return value
 
 
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int, what: str) -> int:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(name, f"must be {what}")
+    if not low <= int(raw) <= high:
+        raise ConfigError(name, f"must be between {low} and {high}")
+    return int(raw)
+
+
 def database_url(env: Mapping[str, str]) -> str | None:
     """DATABASE_URL: a PostgreSQL URL, or unset for SQLite at DATABASE_PATH."""
     url = _get(env, "DATABASE_URL")
@@ -239,4 +253,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         telegram_chat_messages_per_second=_number(
             env, "TELEGRAM_CHAT_MESSAGES_PER_SECOND", CHAT_RATE.per_second, 0.01, 1000, "messages a second"
         ),
+        database_pool_size=_whole(env, "DATABASE_POOL_SIZE", DEFAULT_POOL_SIZE, 1, 1000, "a number of connections"),
     )

@@ -11,8 +11,15 @@ chat's turn; `max_running` counts handlers actually running, and is taken only o
 turn has come, so a chat with a queue of updates holds one running slot, not one per update.
 A chat's line is dropped when its last update finishes: memory does not grow with chats.
 
+Several web processes behind a load balancer each keep their own lines; two quick updates of one
+chat may reach two of them. With `share_turns` (PostgreSQL, bot/app.py) an update whose turn in
+its process has come also takes its chat's turn across processes (storage/chat_turns.py) before
+its handler runs, so at most one update of a chat runs at a time anywhere. That turn is taken
+before a running slot: waiting for another process holds no slot of this one.
+
 Each update is counted (UPDATES_HANDLED) and timed (UPDATE_LATENCY) by kind, from the moment it
-reaches the processor to its handlers' end — a wait for the chat's earlier updates included.
+reaches the processor to its handlers' end — a wait for the chat's earlier updates (in this process
+or, with shared turns, in another) included.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from telegram.ext import BaseUpdateProcessor
 
 from bot.rate_limits import ANSWERING_CHAT
 from handlers.metrics import UPDATE_LATENCY, UPDATES_HANDLED
+from storage.chat_turns import ChatTurns, NoChatTurns
 
 MAX_RUNNING = 256  # handlers running at once (PTB's default for concurrent_updates=True)
 MAX_IN_FLIGHT = 4096  # updates running or waiting their chat's turn
@@ -52,7 +60,7 @@ def chat_key(update: object) -> int | None:
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Concurrent across chats (bounded), sequential within one chat, with metrics per update."""
 
-    __slots__ = ("_lines", "_running")
+    __slots__ = ("_lines", "_running", "_turns")
 
     def __init__(self, max_running: int = MAX_RUNNING, max_in_flight: int = MAX_IN_FLIGHT) -> None:
         if max_running < 1 or max_in_flight < max_running:
@@ -61,6 +69,15 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._running = asyncio.Semaphore(max_running)
         # chat id -> a future done when the newest update of that chat has finished.
         self._lines: dict[int, asyncio.Future[None]] = {}
+        self._turns: ChatTurns = NoChatTurns()
+
+    def share_turns(self, turns: ChatTurns) -> None:
+        """Take each chat's turn across processes too (its owner closes `turns` after shutdown)."""
+        self._turns = turns
+
+    @property
+    def turns(self) -> ChatTurns:
+        return self._turns
 
     @property
     def busy_chats(self) -> int:
@@ -102,7 +119,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 _close(coroutine)
                 raise
         try:
-            await self._run(coroutine)
+            async with self._turns.turn(chat):
+                await self._run(coroutine)
+        except asyncio.CancelledError:
+            _close(coroutine)  # cancelled while waiting for another process: it never ran
+            raise
         finally:
             _finish(mine)
 

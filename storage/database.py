@@ -12,9 +12,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from storage.sql_dialect import Dialect
+
+if TYPE_CHECKING:
+    from storage.chat_turns import ChatTurns
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -110,18 +113,30 @@ class Database(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    async def chat_turns(self) -> "ChatTurns":
+        """One chat's turn across the processes sharing this database (storage/chat_turns.py);
+        its owner closes it before the database. SQLite has one process: no turns to share."""
+        from storage.chat_turns import NoChatTurns  # here: that module imports asyncpg, which SQLite never needs
+
+        return NoChatTurns()
+
+
+# PostgreSQL connections per process (DATABASE_POOL_SIZE): enough for a tick's concurrent account
+# polls and the updates in flight; N processes hold N times this many.
+DEFAULT_POOL_SIZE = 10
+
 
 def is_postgres_url(url: str) -> bool:
     return url.startswith(POSTGRES_SCHEMES)
 
 
-async def open_database(*, url: str | None, path: Path | str) -> Database:
-    """PostgreSQL when `url` is set (DATABASE_URL), else SQLite at `path` (DATABASE_PATH);
-    migrated either way. Raises DatabaseTooNew for a schema newer than this code."""
+async def open_database(*, url: str | None, path: Path | str, pool_size: int = DEFAULT_POOL_SIZE) -> Database:
+    """PostgreSQL when `url` is set (DATABASE_URL; `pool_size` connections at most), else SQLite at
+    `path` (DATABASE_PATH); migrated either way. Raises DatabaseTooNew for a schema newer than this code."""
     if url:
         if not is_postgres_url(url):
             raise ValueError("the database URL must start with postgresql://")
         from storage.postgres import PostgresDatabase
 
-        return await PostgresDatabase.connect(url)
+        return await PostgresDatabase.connect(url, pool_size=pool_size)
     return await Database.open(path)

@@ -35,3 +35,12 @@ def test_the_sandbox_never_uses_a_shared_database(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("BOT_ENCRYPTION_KEY", Fernet.generate_key().decode())
     env = _sandbox_env()
     assert "DATABASE_URL" not in env and env["DATABASE_PATH"].endswith("sandbox.sqlite3")
+
+
+def test_the_pool_size_is_read_and_checked() -> None:
+    assert load_settings(_env()).database_pool_size == 10
+    assert load_settings(_env(DATABASE_POOL_SIZE="25")).database_pool_size == 25
+    for bad in ("0", "-3", "ten", "2.5", "100000"):
+        with pytest.raises(ConfigError) as refused:
+            load_settings(_env(DATABASE_POOL_SIZE=bad))
+        assert refused.value.variable == "DATABASE_POOL_SIZE"
