@@ -97,25 +97,34 @@ class Poller:
         # Orders whose account is gone (disconnected, or replaced by another account) are not
         # polled at all: their cards say why (handlers/accounts.py), and nothing loops on them.
         snapshot = await self._accounts.snapshot()
-        orders = [o for o in await services.orders.all_active() if snapshot.follows(o.chat_id, o.provider, o.created_at)]
         rejected = await services.credentials.rejected()
-        accounts: dict[Account, list[OrderRecord]] = defaultdict(list)
-        for order in orders:
-            if (order.chat_id, order.provider) not in rejected:
-                accounts[(order.chat_id, order.provider)].append(order)
         unresolved: dict[Account, list[PurchaseRecord]] = defaultdict(list)
         for purchase in await services.purchases.unresolved():
             key = (purchase.chat_id, purchase.provider)
             if key not in rejected and key in snapshot.connected:
-                unresolved[(purchase.chat_id, purchase.provider)].append(purchase)
-                accounts.setdefault((purchase.chat_id, purchase.provider), [])
-        if self._leases is not None:
+                unresolved[key].append(purchase)
+        if self._leases is None:
+            live = await services.orders.all_active()
+        else:
+            # Share the accounts out first, then read only the held accounts' orders: N workers
+            # read the orders once between them, not N times. A rejected account is leased too
+            # (its orders still get their reminders, from one worker) but neither polled nor
+            # auto-cancelled.
             if self._lease_keeper is None:
                 self._lease_keeper = asyncio.create_task(self._keep_leases(self._leases))
-            held = await self._leases.balance(accounts)
-            self.held = held
+            held = await self._leases.balance(await services.orders.live_accounts() | unresolved.keys())
+            self.held = held - rejected
             self._balanced_at = asyncio.get_running_loop().time()
-            accounts = {key: batch for key, batch in accounts.items() if key in held}
+            live = await services.orders.active_of(held)
+        orders = [o for o in live if snapshot.follows(o.chat_id, o.provider, o.created_at)]
+        accounts: dict[Account, list[OrderRecord]] = defaultdict(list)
+        for order in orders:
+            if (order.chat_id, order.provider) not in rejected:
+                accounts[(order.chat_id, order.provider)].append(order)
+        for key in unresolved:
+            accounts.setdefault(key, [])
+        if self.held is not None:
+            accounts = {key: batch for key, batch in accounts.items() if key in self.held}
         # An account still busy from an earlier tick is skipped, not waited for: a slow provider
         # (or one paced by its rate limit) never holds up the other accounts' next poll.
         due = {key: batch for key, batch in accounts.items() if key not in self._running}

@@ -96,9 +96,11 @@ class LeaseStore:
     async def _heartbeat(self, now: datetime) -> int:
         """Record this worker as alive; returns how many workers are (this one included)."""
         await self._beat(now)
-        await self._db.execute(
-            "DELETE FROM workers WHERE last_seen < ?", (to_db_time(now - FORGET_AFTER_LEASES * self.lease),)
-        )
+        forgotten = to_db_time(now - FORGET_AFTER_LEASES * self.lease)
+        await self._db.execute("DELETE FROM workers WHERE last_seen < ?", (forgotten,))
+        # Leases that ran out that long ago are of accounts nobody needed since (one with work is
+        # taken within a tick): a dead worker's leftovers go even when every worker has its share.
+        await self._db.execute("DELETE FROM account_leases WHERE lease_until < ?", (forgotten,))
         row = await self._db.fetchone(
             "SELECT COUNT(*) FROM workers WHERE last_seen >= ?", (to_db_time(now - self.lease),)
         )

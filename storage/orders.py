@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from providers.models import OrderStatus, ProviderId, RemoteOrder
-from storage.database import Database, to_db_time, utcnow
+from storage.database import Database, Row, to_db_time, utcnow
 from storage.records import OrderRecord
 
 _LIVE = (OrderStatus.WAITING.value, OrderStatus.RECEIVED.value)
+_CHATS_PER_QUERY = 500  # chat ids in one IN (...): far below both databases' parameter limits
 
 
 class OrderStore:
@@ -71,6 +73,29 @@ class OrderStore:
         rows = await self._db.fetchall(
             "SELECT * FROM orders WHERE status IN (?, ?) ORDER BY id", _LIVE
         )
+        return self._live(rows)
+
+    async def live_accounts(self) -> set[tuple[int, ProviderId]]:
+        """The accounts with a live order: what workers share out before reading any order."""
+        rows = await self._db.fetchall("SELECT DISTINCT chat_id, provider FROM orders WHERE status IN (?, ?)", _LIVE)
+        return {(int(r["chat_id"]), ProviderId(r["provider"])) for r in rows}
+
+    async def active_of(self, accounts: Iterable[tuple[int, ProviderId]]) -> list[OrderRecord]:
+        """The live orders of these accounts only (a worker's leased ones), oldest first."""
+        wanted = set(accounts)
+        chats = sorted({chat_id for chat_id, _ in wanted})
+        rows: list[Row] = []
+        for start in range(0, len(chats), _CHATS_PER_QUERY):
+            chunk = chats[start : start + _CHATS_PER_QUERY]
+            rows += await self._db.fetchall(
+                f"SELECT * FROM orders WHERE status IN (?, ?) AND chat_id IN ({','.join('?' * len(chunk))})",
+                (*_LIVE, *chunk),
+            )
+        rows = [r for r in rows if (int(r["chat_id"]), ProviderId(r["provider"])) in wanted]
+        return self._live(sorted(rows, key=lambda r: int(r["id"])))
+
+    def _live(self, rows: Sequence[Row]) -> list[OrderRecord]:
+        """Records of live order rows, reusing those of unchanged rows (see `_live_records`)."""
         previous, current = self._live_records, {}
         records = []
         for row in rows:

@@ -61,6 +61,21 @@ async def test_an_account_without_work_is_given_back(db: Database) -> None:
     assert await worker.owners(now=now) == {work[0]: "w1"}
 
 
+async def test_a_dead_workers_leftover_leases_are_forgotten_even_when_nobody_is_short(db: Database) -> None:
+    idle, work, now = accounts(3), accounts(2, start=3), utcnow()
+    alive = LeaseStore(db, "w1", LEASE)
+    assert await alive.balance(work, now=now) == set(work)
+    leftovers = await LeaseStore(db, "dead", LEASE).balance(idle, now=now)  # then killed: never renews
+    assert leftovers
+    # Its accounts have no work any more, and the live worker holds its full share: nobody takes them.
+    later = now + 3 * LEASE
+    assert await alive.balance(work, now=later) == set(work)
+    assert set(await alive.owners(now=now)) == leftovers | set(work)  # the leftovers are still there
+    much_later = now + 12 * LEASE  # their leases ran out (now + LEASE) ten leases before
+    assert await alive.balance(work, now=much_later) == set(work)
+    assert set(await alive.owners(now=now)) == set(work)  # the leftovers are gone
+
+
 async def test_a_joining_worker_gets_its_share_once_the_first_gives_back(db: Database) -> None:
     work, now = accounts(10), utcnow()
     first, second = LeaseStore(db, "w1", LEASE), LeaseStore(db, "w2", LEASE)

@@ -129,6 +129,24 @@ async def test_orders_and_feed_recovery(storage_db: Database) -> None:
     assert await recovery.pending_since(BIG_CHAT, ProviderId.GOTSMS) is None
 
 
+async def test_a_worker_reads_only_the_orders_of_the_accounts_it_holds(storage_db: Database) -> None:
+    orders = OrderStore(storage_db)
+    first = await orders.add(BIG_CHAT, ProviderId.KIWI, _remote("r-1"))
+    other = await orders.add(BIG_CHAT + 1, ProviderId.GOTSMS, _remote("r-2"))
+    same_chat_other_provider = await orders.add(BIG_CHAT, ProviderId.GOTSMS, _remote("r-3"))
+    second = await orders.add(BIG_CHAT, ProviderId.KIWI, _remote("r-4"))
+    assert await orders.live_accounts() == {(BIG_CHAT, ProviderId.KIWI), (BIG_CHAT, ProviderId.GOTSMS),
+                                            (BIG_CHAT + 1, ProviderId.GOTSMS)}
+    assert [o.id for o in await orders.active_of({(BIG_CHAT, ProviderId.KIWI)})] == [first.id, second.id]
+    both = {(BIG_CHAT + 1, ProviderId.GOTSMS), (BIG_CHAT, ProviderId.GOTSMS)}
+    assert [o.id for o in await orders.active_of(both)] == [other.id, same_chat_other_provider.id]
+    assert await orders.active_of(set()) == []
+    for ended in (other, same_chat_other_provider):
+        assert await orders.update_status(ended.id, OrderStatus.COMPLETED, refunded=False)
+    assert await orders.live_accounts() == {(BIG_CHAT, ProviderId.KIWI)}
+    assert await orders.active_of(both) == []
+
+
 async def test_messages_and_the_outbox(storage_db: Database) -> None:
     order = await OrderStore(storage_db).add(BIG_CHAT, ProviderId.KIWI, _remote("r-1"))
     messages = MessageStore(storage_db)
