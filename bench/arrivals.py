@@ -20,8 +20,12 @@ class Arrival:
     code: str  # six digits, distinct across every scenario (a code identifies its order)
 
 
-def plan_arrivals(scenarios: Sequence[Scenario[Any]], rng: random.Random, duration: float) -> list[Arrival]:
+def plan_arrivals(scenarios: Sequence[Scenario[Any]], rng: random.Random, duration: float,
+                  count: int | None = None) -> list[Arrival]:
+    """One SMS per order, or for `count` orders drawn at random."""
     targets = [(s, t) for s in scenarios for t in s.targets]
+    if count is not None and count < len(targets):
+        targets = rng.sample(targets, count)
     codes = rng.sample(range(100_000, 1_000_000), len(targets))
     arrivals = [Arrival(rng.uniform(0, duration), s, t, f"{c:06d}") for (s, t), c in zip(targets, codes)]
     return sorted(arrivals, key=lambda a: a.offset)

@@ -18,6 +18,7 @@ BOT_ENV_VARS = (
     "NONVOIP_BASE_URL", "KIWI_BASE_URL", "GOTSMS_BASE_URL", "POLL_INTERVAL_SECONDS",
     "PROVIDER_TIMEOUT_SECONDS", "ALLOWED_USER_IDS", "WEBHOOK_URL", "WEBHOOK_LISTEN",
     "WEBHOOK_PORT", "WEBHOOK_SECRET", "LOG_LEVEL", "PUBLIC_URL", "CALLBACK_SAFETY_POLL_SECONDS",
+    "DATABASE_URL", "OUTBOX_LEASE_SECONDS", "TELEGRAM_MESSAGES_PER_SECOND", "TELEGRAM_CHAT_MESSAGES_PER_SECOND",
 )
 
 
@@ -47,7 +48,8 @@ def self_cpu_seconds() -> float:
 
 
 class BotProcess:
-    """`python -m bot` in a temp dir (so no stray .env is loaded), its output in bot.log, its RSS sampled."""
+    """`python -m bot [role]` in a temp dir (so no stray .env is loaded), its output in <name>.log,
+    its RSS sampled."""
 
     def __init__(self, proc: asyncio.subprocess.Process, log_path: Path) -> None:
         self.proc = proc
@@ -58,16 +60,17 @@ class BotProcess:
         self._sampler = asyncio.create_task(self._sample_rss())
 
     @classmethod
-    async def start(cls, workdir: Path, env_values: dict[str, str], profile: str | None = None) -> "BotProcess":
+    async def start(cls, workdir: Path, env_values: dict[str, str], profile: str | None = None, *,
+                    role: str | None = None, name: str = "bot") -> "BotProcess":
         env = {k: v for k, v in os.environ.items() if k not in BOT_ENV_VARS}
         env.update(env_values)
         # cwd is the temp dir; the package comes from PYTHONPATH.
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)
-        log_path = workdir / "bot.log"
+        log_path = workdir / f"{name}.log"
         profiler = ["-m", "cProfile", "-o", str(Path(profile).resolve())] if profile else []
         with open(log_path, "wb") as log:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, *profiler, "-m", "bot", cwd=workdir, env=env,
+                sys.executable, *profiler, "-m", "bot", *([role] if role else []), cwd=workdir, env=env,
                 stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
             )
         return cls(proc, log_path)

@@ -22,9 +22,9 @@ from bench.config import Config
 from bench.process import BotProcess, self_cpu_seconds
 from bench.report import RunFacts, ScenarioResult, print_report
 from bench.scenarios import SCENARIOS, Scenario
+from bench.world import serving
 from bench.scenarios.base import Phase, Target
 from bench.seeding import seed
-from providers.registry import ProviderEndpoints
 from tests.fakes.telegram import FakeTelegram
 
 
@@ -91,14 +91,8 @@ async def run(cfg: Config, callbacks: CallbackOptions | None = None) -> int:
     rng = random.Random(cfg.seed)
     scenarios = [cls(cfg.sizes[cls.provider], cfg) for cls in SCENARIOS]
     active = [s for s in scenarios if s.active]
-    tg = FakeTelegram()
-    servers: list[Scenario[Any]] = []
-    try:
-        for scenario in scenarios:
-            await scenario.sim.start()
-            servers.append(scenario)
-        await tg.start()
-        endpoints = ProviderEndpoints(**{s.provider.value: s.sim.base_url for s in scenarios})
+    async with serving(scenarios) as world:
+        tg, endpoints = world.tg, world.endpoints
         with tempfile.TemporaryDirectory(prefix="otp-bench-") as tmp_name:
             tmp = Path(tmp_name)
             db_path = tmp / "bot.sqlite3"
@@ -129,10 +123,6 @@ async def run(cfg: Config, callbacks: CallbackOptions | None = None) -> int:
             bot_end = time.monotonic()
             warnings = bot.warnings()
             sources = await stored_sources(db_path) if callbacks is not None else None
-    finally:
-        await tg.stop()
-        for scenario in reversed(servers):
-            await scenario.sim.stop()
 
     found = sent_codes(tg, [chat for s in active for chat in s.chat_ids])
     results = scenario_results(active, phase, found, Phase(phase.start, phase.end, cfg.poll_interval, bot_end))

@@ -17,7 +17,7 @@ from providers.models import PlacedOrder
 from providers.registry import ProviderEndpoints, make_client
 from storage.credentials import CredentialStore
 from storage.crypto import SecretBox
-from storage.database import Database
+from storage.database import open_database
 from storage.orders import OrderStore
 from tests.fakes.telegram import FakeTelegram
 
@@ -25,8 +25,9 @@ SEED_CONCURRENCY = 32  # bounded, so seeding does not flood the simulator
 
 
 async def seed(scenario: Scenario[Any], tg: FakeTelegram, db_path: Path, fernet_key: str,
-               endpoints: ProviderEndpoints) -> list[Target]:
-    """Buys `scenario.size.orders` orders round-robin over `scenario.size.chats` accounts."""
+               endpoints: ProviderEndpoints, db_url: str | None = None) -> list[Target]:
+    """Buys `scenario.size.orders` orders round-robin over `scenario.size.chats` accounts, into the
+    SQLite file at `db_path` or the PostgreSQL database at `db_url`."""
     size = scenario.size
     if size.orders == 0:
         return []
@@ -35,7 +36,7 @@ async def seed(scenario: Scenario[Any], tg: FakeTelegram, db_path: Path, fernet_
     accounts = [scenario.open_account(index, per_account) for index in range(size.chats)]
     for account in accounts:
         tg.register_chat(account.chat_id)  # so sendMessage to it succeeds
-    db = await Database.open(db_path)
+    db = await open_database(url=db_url, path=db_path)
     credentials = CredentialStore(db, SecretBox([fernet_key]))
     orders = OrderStore(db)
     limit = asyncio.Semaphore(SEED_CONCURRENCY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -132,6 +133,16 @@ class Scenario(ABC, Generic[SimT]):
     @abstractmethod
     def poll_count(self) -> int:
         """How many of the requests the bot polls this provider with the simulator has seen."""
+
+    def poll_times(self, start: float, end: float) -> dict[Hashable, list[float]]:
+        """Account key -> times of the bot's poll requests within [start, end] (time.monotonic()),
+        for a provider polled with one request per account per tick; others raise."""
+        raise NotImplementedError(f"{self.label} is not polled per account")
+
+    def other_requests(self, start: float, end: float) -> int:
+        """The bot's requests within [start, end] other than its per-account polls."""
+        within = sum(1 for r in self.bot_requests() if start <= r.at <= end)
+        return within - sum(len(times) for times in self.poll_times(start, end).values())
 
     @abstractmethod
     def figures(self, phase: Phase, delivered: Delivered) -> Figures:

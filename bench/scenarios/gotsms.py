@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Hashable
 from decimal import Decimal
 
 from bench.accounting import Delivered
@@ -69,13 +70,18 @@ class GotSmsScenario(Scenario[GotSmsSimulator]):
     def poll_count(self) -> int:
         return int(self.sim.request_count("GET", UNREAD))
 
+    def poll_times(self, start: float, end: float) -> dict[Hashable, list[float]]:
+        requests: list[RecordedRequest] = self.bot_requests()
+        unread = [r for r in requests if _is_unread(r) and start <= r.at <= end]
+        return times_by(unread, lambda r: r.token, lambda r: r.at)
+
     def figures(self, phase: Phase, delivered: Delivered) -> Figures:
         bot_requests: list[RecordedRequest] = self.bot_requests()
         in_phase = [r for r in bot_requests if phase.start <= r.at <= phase.end]
         unread = [r for r in in_phase if _is_unread(r)]
         other = [r for r in in_phase if not _is_unread(r)]
-        polls = cadence(times_by(unread, lambda r: r.token, lambda r: r.at), self.account_keys,
-                        phase.intervals, phase.poll_interval)
+        polls = cadence(self.poll_times(phase.start, phase.end), self.account_keys, phase.intervals,
+                        phase.poll_interval)
         queries = route_counts(unread, lambda r: "&".join(f"{k}={v}" for k, v in sorted(r.query.items())))
         lat = delivered.latencies
         return Figures(details=[

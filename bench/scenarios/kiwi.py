@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Hashable
 from decimal import Decimal
 
 from bench.accounting import Delivered
@@ -63,12 +64,15 @@ class KiwiScenario(Scenario[KiwiSimulator]):
     def poll_count(self) -> int:
         return int(self.sim.request_count("GET", LIST_PATH))
 
+    def poll_times(self, start: float, end: float) -> dict[Hashable, list[float]]:
+        requests: list[RecordedRequest] = self.bot_requests()
+        listed = [r for r in requests if r.method == "GET" and r.path == LIST_PATH and start <= r.at <= end]
+        return times_by(listed, lambda r: r.api_key, lambda r: r.at)
+
     def figures(self, phase: Phase, delivered: Delivered) -> Figures:
         bot_requests: list[RecordedRequest] = self.bot_requests()
-        in_phase = [r for r in bot_requests
-                    if r.method == "GET" and r.path == LIST_PATH and phase.start <= r.at <= phase.end]
-        polls = cadence(times_by(in_phase, lambda r: r.api_key, lambda r: r.at), self.account_keys,
-                        phase.intervals, phase.poll_interval)
+        polls = cadence(self.poll_times(phase.start, phase.end), self.account_keys, phase.intervals,
+                        phase.poll_interval)
         per_rental_gets = sum(1 for r in bot_requests if r.method == "GET" and r.path.startswith(LIST_PATH + "/"))
         lat = delivered.latencies
         p50, p99 = percentile(lat, 50), percentile(lat, 99)
