@@ -59,7 +59,6 @@ class SendSlots:
         every caller, so two reservations never wait on each other in a cycle), takes the start
         both allow, and moves both times on from that start: the sends' real times conform to
         both rates even when one limit holds a message back past the other's slot."""
-        now = time.time() if now is None else now
         scopes = {BOT_SCOPE: self._bot_rate}
         if chat_id is not None:
             scopes[chat_scope(chat_id)] = self._chat_rate
@@ -77,6 +76,10 @@ class SendSlots:
                 names,
             )
             arrival = {str(row["scope"]): float(row["next_at"]) for row in rows}
+            # Read once the rows are ours: a reservation that waited for another process's lock
+            # must not get a start already past (its send would then leave late, bunched up
+            # with the next ones, and the sends Telegram sees would be denser than the rate).
+            now = time.time() if now is None else now
             start = max(
                 now, *(arrival[name] - (rate.burst - 1) * rate.interval for name, rate in scopes.items())
             )
