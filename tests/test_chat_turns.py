@@ -66,7 +66,9 @@ async def _chat_locks_held(url: str) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(url)
     try:
         return list(await conn.fetch(
-            "SELECT pid, objid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1 AND objsubid = 2",
+            # This test's database only: the server is shared by every test running in parallel.
+            "SELECT pid, objid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1"
+            " AND objsubid = 2 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             CHAT_LOCK_CLASS,
         ))
     finally:
