@@ -37,8 +37,9 @@ async def run(cfg: ScaleConfig) -> int:
             print_layout(cfg, result)
             results.append(result)
     print_comparison(cfg, results)
-    if results:
-        print_estimate(cfg, results[0])
+    workers = next((r for r in results if r.layout.leases), None)
+    if workers is not None:  # the estimate is of worker machines: from the workers' own costs
+        print_estimate(cfg, workers)
     return 0
 
 

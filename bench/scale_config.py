@@ -13,11 +13,13 @@ TELEGRAM_BOT_RATE = 30.0  # messages a second Telegram takes from one bot (the b
 
 @dataclass(frozen=True)
 class Layout:
-    """How the bot runs: `roles` is one `python -m bot <role>` per process (None: `python -m bot`)."""
+    """How the bot runs: `roles` is one `python -m bot <role>` per process (None: `python -m bot`),
+    on the benchmark's PostgreSQL or, `sqlite`, on a SQLite file (the default deployment)."""
 
     slug: str
     title: str
     roles: tuple[str | None, ...]
+    sqlite: bool = False
 
     @property
     def leases(self) -> bool:
@@ -29,6 +31,7 @@ def workers_layout(count: int) -> Layout:
 
 
 SINGLE = Layout("single", "1 process", (None,))
+SQLITE = Layout("sqlite", "1 on SQLite", (None,), sqlite=True)
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ def parse_args(argv: list[str] | None = None, description: str = "") -> ScaleCon
                         help="share of the chats (and orders) on GotSMS; the rest on kiwiSMS")
     parser.add_argument("--workers", type=int, default=4, help="`python -m bot worker` processes")
     parser.add_argument("--layouts", default="workers,single",
-                        help="comma-separated: workers (N workers), single (one `python -m bot`)")
+                        help="comma-separated: workers (N workers), single (one `python -m bot`), sqlite "
+                             "(one `python -m bot` on SQLite)")
     parser.add_argument("--poll-interval", type=float, default=3.0, help="POLL_INTERVAL_SECONDS (T)")
     parser.add_argument("--codes", type=int, default=None,
                         help="SMS to send, each to another order (default: one per order)")
@@ -92,8 +96,10 @@ def parse_args(argv: list[str] | None = None, description: str = "") -> ScaleCon
             layouts.append(workers_layout(args.workers))
         elif name == "single":
             layouts.append(SINGLE)
+        elif name == "sqlite":
+            layouts.append(SQLITE)
         else:
-            parser.error(f"unknown layout {name!r} (workers, single)")
+            parser.error(f"unknown layout {name!r} (workers, single, sqlite)")
     kiwi_chats, gotsms_chats = _split(args.chats, args.gotsms_share)
     kiwi_orders, gotsms_orders = _split(args.orders, args.gotsms_share)
     if (kiwi_orders and not 1 <= kiwi_chats <= kiwi_orders) or (gotsms_orders and not 1 <= gotsms_chats <= gotsms_orders):

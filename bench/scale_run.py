@@ -113,17 +113,17 @@ async def run_layout(cfg: ScaleConfig, layout: Layout, pg: BenchPostgres) -> Lay
     active = [s for s in scenarios if s.active]
     async with serving(scenarios) as world:
         tg, endpoints = world.tg, world.endpoints
-        url = pg.fresh_database(f"bench_{layout.slug}")
+        url = None if layout.sqlite else pg.fresh_database(f"bench_{layout.slug}")
         with tempfile.TemporaryDirectory(prefix="otp-scale-") as tmp_name:
             tmp = Path(tmp_name)
-            unused_sqlite = tmp / "unused.sqlite3"  # DATABASE_URL wins; the path is never opened
+            sqlite_path = tmp / "bot.sqlite3"  # opened only by the SQLite layout (DATABASE_URL wins)
             fernet_key = Fernet.generate_key().decode()
             for scenario in active:
                 t_seed = time.monotonic()
-                scenario.targets = await seed(scenario, tg, unused_sqlite, fernet_key, endpoints, db_url=url)
+                scenario.targets = await seed(scenario, tg, sqlite_path, fernet_key, endpoints, db_url=url)
                 print(f"  seeded {len(scenario.targets)} {scenario.what} over {len(scenario.chat_ids)} chats "
                       f"in {time.monotonic() - t_seed:.1f}s", flush=True)
-            env = bot_env(base, tg, scenarios, unused_sqlite, fernet_key) | {"DATABASE_URL": url}
+            env = bot_env(base, tg, scenarios, sqlite_path, fernet_key) | ({"DATABASE_URL": url} if url else {})
             for scenario in scenarios:
                 scenario.mark_bot_start()
             procs: list[BotProcess] = []
@@ -136,7 +136,7 @@ async def run_layout(cfg: ScaleConfig, layout: Layout, pg: BenchPostgres) -> Lay
                                       "first poll", 60.0)
                 print(f"  {layout.title}: polling after {waited:.1f}s", flush=True)
                 leases_at_start = None
-                if layout.leases:
+                if layout.leases and url is not None:
                     accounts = sum(len(s.account_keys) for s in active)
                     share = fair_share(accounts, len(layout.roles))
 
@@ -148,12 +148,12 @@ async def run_layout(cfg: ScaleConfig, layout: Layout, pg: BenchPostgres) -> Lay
                     waited = await _until(settled, procs, "even leases", 30 * base.poll_interval)
                     print(f"  leases even after {waited:.1f}s more", flush=True)
                 await asyncio.sleep(base.warmup)  # steady polling before the first SMS
-                if layout.leases:
+                if layout.leases and url is not None:
                     leases_at_start = await _lease_counts(url)
                 arrivals = plan_arrivals(active, rng, base.duration, cfg.codes)
                 groups = [process_group(_process_name(role, i), [p.pid])
                           for i, (role, p) in enumerate(zip(layout.roles, procs), start=1)]
-                groups += [server_group(POSTGRES, pg.pid), own_group(BENCHMARK)]
+                groups += [server_group(POSTGRES, pg.pid), own_group(BENCHMARK)]  # idle for SQLite
                 cpu_before, start = sample(groups), time.monotonic()
                 print(f"  SMS phase: {len(arrivals)} codes over {base.duration:.0f}s", flush=True)
                 not_injected = await inject(arrivals, asyncio.get_running_loop().time())
@@ -161,7 +161,7 @@ async def run_layout(cfg: ScaleConfig, layout: Layout, pg: BenchPostgres) -> Lay
                 chat_ids = [chat for s in active for chat in s.chat_ids]
                 drain_waited = await drain(tg, chat_ids, {a.code for a in arrivals}, base.drain)
                 await asyncio.sleep(base.poll_interval * 2)  # a late duplicate would show up here
-                leases_at_end = await _lease_counts(url) if layout.leases else None
+                leases_at_end = await _lease_counts(url) if layout.leases and url is not None else None
             finally:
                 for proc in procs:
                     exit_codes.append(await proc.stop())
