@@ -15,7 +15,7 @@ from bench.scale_run import POSTGRES, run_layout
 @pytest.mark.timeout(180)
 async def test_two_workers_share_the_accounts_and_send_every_code_once(capsys: pytest.CaptureFixture[str]) -> None:
     cfg = parse_args(["--orders", "24", "--chats", "6", "--workers", "2", "--layouts", "workers",
-                      "--poll-interval", "1", "--codes-per-second", "12", "--warmup", "0.5", "--fast-disk"])
+                      "--poll-interval", "0.5", "--codes-per-second", "24", "--warmup", "0.5", "--fast-disk"])
     with bench_postgres(durable=cfg.durable) as pg:
         result = await run_layout(cfg, cfg.layouts[0], pg)
     assert [p.label for p in result.providers] == ["kiwi", "GotSMS"]
