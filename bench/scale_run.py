@@ -86,13 +86,9 @@ async def _until(ready: Callable[[], Any], procs: Sequence[BotProcess], what: st
     return time.monotonic() - start
 
 
-async def _lease_counts(url: str) -> dict[str, int]:
-    db = await open_database(url=url, path="unused.sqlite3")
-    try:
-        owners = await LeaseStore(db, "bench-observer", timedelta(0)).owners()
-    finally:
-        await db.close()
-    return dict(Counter(owners.values()))
+async def _lease_counts(leases: LeaseStore) -> dict[str, int]:
+    """Worker -> accounts it holds now."""
+    return dict(Counter((await leases.owners()).values()))
 
 
 def _outcome(scenario: Scenario[Any], codes: dict[str, Any], found: Any, start: float, end: float,
@@ -128,6 +124,9 @@ async def run_layout(cfg: ScaleConfig, layout: Layout, pg: BenchPostgres) -> Lay
                 scenario.mark_bot_start()
             procs: list[BotProcess] = []
             exit_codes: list[int] = []
+            # The benchmark's own view of the workers' leases: one connection for the whole run.
+            observer = await open_database(url=url, path=sqlite_path) if layout.leases and url else None
+            leases = LeaseStore(observer, "bench-observer", timedelta(0)) if observer else None
             try:
                 for index, role in enumerate(layout.roles, start=1):
                     procs.append(await BotProcess.start(tmp, env, role=role,
@@ -136,20 +135,20 @@ async def run_layout(cfg: ScaleConfig, layout: Layout, pg: BenchPostgres) -> Lay
                                       "first poll", 60.0)
                 print(f"  {layout.title}: polling after {waited:.1f}s", flush=True)
                 leases_at_start = None
-                if layout.leases and url is not None:
+                if leases is not None:
                     accounts = sum(len(s.account_keys) for s in active)
                     share = fair_share(accounts, len(layout.roles))
 
                     async def settled() -> bool:
-                        counts = await _lease_counts(url)
+                        counts = await _lease_counts(leases)
                         return (sum(counts.values()) == accounts and len(counts) == len(layout.roles)
                                 and max(counts.values()) <= share)
 
                     waited = await _until(settled, procs, "even leases", 30 * base.poll_interval)
                     print(f"  leases even after {waited:.1f}s more", flush=True)
                 await asyncio.sleep(base.warmup)  # steady polling before the first SMS
-                if layout.leases and url is not None:
-                    leases_at_start = await _lease_counts(url)
+                if leases is not None:
+                    leases_at_start = await _lease_counts(leases)
                 arrivals = plan_arrivals(active, rng, base.duration, cfg.codes)
                 groups = [process_group(_process_name(role, i), [p.pid])
                           for i, (role, p) in enumerate(zip(layout.roles, procs), start=1)]
@@ -161,10 +160,12 @@ async def run_layout(cfg: ScaleConfig, layout: Layout, pg: BenchPostgres) -> Lay
                 chat_ids = [chat for s in active for chat in s.chat_ids]
                 drain_waited = await drain(tg, chat_ids, {a.code for a in arrivals}, base.drain)
                 await asyncio.sleep(base.poll_interval * 2)  # a late duplicate would show up here
-                leases_at_end = await _lease_counts(url) if layout.leases and url is not None else None
+                leases_at_end = await _lease_counts(leases) if leases is not None else None
             finally:
                 for proc in procs:
                     exit_codes.append(await proc.stop())
+                if observer is not None:
+                    await observer.close()
             warnings = [f"{p.log_path.stem}: {line}" for p in procs for line in p.warnings()]
 
     found = sent_codes(tg, chat_ids)

@@ -72,7 +72,7 @@ class Settings:
     # Telegram's flood limits, kept for every process in the database (storage/send_slots.py).
     telegram_messages_per_second: float = BOT_RATE.per_second
     telegram_chat_messages_per_second: float = CHAT_RATE.per_second
-    # Connections each process keeps to PostgreSQL (DATABASE_URL only).
+    # The most connections one process opens to PostgreSQL (DATABASE_URL only).
     database_pool_size: int = DEFAULT_POOL_SIZE
 
     def __post_init__(self) -> None:
